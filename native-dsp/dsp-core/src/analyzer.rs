@@ -1,0 +1,193 @@
+//! The whole analysis of a programme in one streaming pass: loudness (BS.1770 / R128), true and
+//! sample peak, spectrum and spectrogram, stereo image, dynamics, the seed metrics, and the QC
+//! findings, from planar or interleaved float blocks of any size.
+
+use crate::error::{check_format, check_planes, DspError};
+use crate::loudness::{ChannelRole, LoudnessMeter, LoudnessReport};
+use crate::qc::{QcFinding, Severity};
+use crate::truepeak::{peak_db, TruePeakMeter};
+
+/// Frames deinterleaved per pass over interleaved input (64 KiB per channel).
+const INTERLEAVED_CHUNK: usize = 16_384;
+
+#[derive(Debug, Clone)]
+pub struct AnalyzerOptions {
+    /// ffmpeg channel names in stream order (FL, FR, FC, LFE, BL, BR, SL, SR …).
+    pub channel_names: Vec<String>,
+    pub spectrogram_columns: usize,
+    pub spectrogram_rows: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalysisReport {
+    pub sample_rate: f64,
+    pub channels: usize,
+    pub frames: u64,
+    pub duration_seconds: f64,
+    pub loudness: LoudnessReport,
+    pub true_peak_dbtp: Option<f64>,
+    pub channel_true_peak_dbtp: Vec<Option<f64>>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub channel_sample_peak_dbfs: Vec<Option<f64>>,
+    /// Peak-to-loudness ratio: true peak minus integrated loudness.
+    pub plr_db: Option<f64>,
+    pub true_peak_oversampling: usize,
+    pub findings: Vec<QcFinding>,
+}
+
+pub struct Analyzer {
+    sample_rate: f64,
+    channels: usize,
+    loudness: LoudnessMeter,
+    true_peak: TruePeakMeter,
+    scratch: Vec<Vec<f32>>,
+    frames: u64,
+    finished: bool,
+}
+
+impl Analyzer {
+    pub fn new(sample_rate: f64, options: AnalyzerOptions) -> Result<Self, DspError> {
+        let channels = options.channel_names.len();
+        check_format(sample_rate, channels)?;
+        let names: Vec<&str> = options.channel_names.iter().map(|s| s.as_str()).collect();
+        let roles = ChannelRole::from_names(&names);
+        Ok(Analyzer {
+            sample_rate,
+            channels,
+            loudness: LoudnessMeter::new(sample_rate, &roles)?,
+            true_peak: TruePeakMeter::new(sample_rate, channels)?,
+            scratch: vec![Vec::with_capacity(INTERLEAVED_CHUNK); channels],
+            frames: 0,
+            finished: false,
+        })
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn process(&mut self, planes: &[&[f32]]) -> Result<(), DspError> {
+        if self.finished {
+            return Err(DspError::Finished);
+        }
+        let frames = check_planes(planes, self.channels)?;
+        self.loudness.process(planes)?;
+        self.true_peak.process(planes)?;
+        self.frames += frames as u64;
+        Ok(())
+    }
+
+    /// Interleaved little-endian f32 bytes, as ffmpeg's `-f f32le` writes them. The length must
+    /// be a whole number of frames.
+    pub fn process_interleaved_f32le(&mut self, bytes: &[u8]) -> Result<(), DspError> {
+        let frame_bytes = 4 * self.channels;
+        if bytes.len() % frame_bytes != 0 {
+            return Err(DspError::Parameter {
+                name: "bytes",
+                message: format!(
+                    "{} bytes is not a whole number of {}-channel float frames",
+                    bytes.len(),
+                    self.channels
+                ),
+            });
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = (|| {
+            for chunk in bytes.chunks(frame_bytes * INTERLEAVED_CHUNK) {
+                deinterleave_f32le(chunk, &mut scratch);
+                let planes: Vec<&[f32]> = scratch.iter().map(|p| p.as_slice()).collect();
+                self.process(&planes)?;
+            }
+            Ok(())
+        })();
+        self.scratch = scratch;
+        result
+    }
+
+    pub fn finish(&mut self) -> Result<AnalysisReport, DspError> {
+        if self.finished {
+            return Err(DspError::Finished);
+        }
+        self.finished = true;
+        self.true_peak.flush();
+        let loudness = self.loudness.report();
+        let tp: Vec<f64> = self.true_peak.true_peaks();
+        let sp: Vec<f64> = self.true_peak.sample_peaks();
+        let true_peak_dbtp = peak_db(tp.iter().copied().fold(0.0, f64::max));
+        let sample_peak_dbfs = peak_db(sp.iter().copied().fold(0.0, f64::max));
+        let plr_db = match (true_peak_dbtp, loudness.integrated_lufs) {
+            (Some(p), Some(i)) => Some(p - i),
+            _ => None,
+        };
+        let mut findings = Vec::new();
+        self.over_findings(&mut findings);
+        findings.sort_by(|a, b| a.start_seconds.total_cmp(&b.start_seconds));
+        Ok(AnalysisReport {
+            sample_rate: self.sample_rate,
+            channels: self.channels,
+            frames: self.frames,
+            duration_seconds: self.frames as f64 / self.sample_rate,
+            loudness,
+            true_peak_dbtp,
+            channel_true_peak_dbtp: tp.into_iter().map(peak_db).collect(),
+            sample_peak_dbfs,
+            channel_sample_peak_dbfs: sp.into_iter().map(peak_db).collect(),
+            plr_db,
+            true_peak_oversampling: self.true_peak.factor(),
+            findings,
+        })
+    }
+
+    fn over_findings(&self, findings: &mut Vec<QcFinding>) {
+        let overs = self.true_peak.overs();
+        let spans = overs.spans();
+        for (i, &(start, end, count)) in spans.iter().enumerate() {
+            let peak = peak_db(overs.peak(i)).unwrap_or(0.0);
+            let mut message = format!(
+                "inter-sample peak{} above 0 dBTP, up to {:+.2} dBTP: it will clip in a D/A converter or lossy encoder",
+                if count > 1 { "s" } else { "" },
+                peak
+            );
+            if i + 1 == spans.len() && overs.dropped_spans() > 0 {
+                message.push_str(&format!(
+                    " ({} more such passages not listed)",
+                    overs.dropped_spans()
+                ));
+            }
+            findings.push(QcFinding {
+                kind: "intersample-over",
+                severity: if peak > 0.5 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                start_seconds: start as f64 / self.sample_rate,
+                end_seconds: end as f64 / self.sample_rate,
+                channel: None,
+                message,
+            });
+        }
+    }
+}
+
+/// Splits interleaved f32le bytes into per-channel planes (cleared and refilled).
+pub fn deinterleave_f32le(bytes: &[u8], planes: &mut [Vec<f32>]) {
+    let channels = planes.len();
+    for p in planes.iter_mut() {
+        p.clear();
+    }
+    if channels == 2 {
+        let (left, right) = planes.split_at_mut(1);
+        let (l, r) = (&mut left[0], &mut right[0]);
+        for frame in bytes.chunks_exact(8) {
+            l.push(f32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]));
+            r.push(f32::from_le_bytes([frame[4], frame[5], frame[6], frame[7]]));
+        }
+        return;
+    }
+    for frame in bytes.chunks_exact(4 * channels) {
+        for (c, s) in frame.chunks_exact(4).enumerate() {
+            planes[c].push(f32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! dsp-core: all of Lathe's signal processing, in pure `std` Rust with no `unsafe` and no
+//! dependencies, testable with `cargo test` without Node. The `lathe-dsp` crate next to it exposes
+//! it to JavaScript through Node-API.
+//!
+//! Every processor streams: it is created for a sample rate and channel count, takes planar
+//! blocks of any size, and gives the same result whatever the block size.
+
+#![forbid(unsafe_code)]
+
+pub mod analyzer;
+pub mod biquad;
+pub mod error;
+pub mod loudness;
+pub mod qc;
+pub mod truepeak;
+
+pub use error::DspError;

@@ -1,0 +1,270 @@
+//! True peak per ITU-R BS.1770-5 Annex 2: the signal is oversampled (4× below 96 kHz as the Annex
+//! asks, 2× above; 2× even at 192 kHz and beyond, where the Annex allows 1×, so that a peak between
+//! two samples is never simply missed) with a polyphase interpolator and the largest absolute value of the
+//! interpolated signal is the true peak. The interpolator is a Kaiser-windowed sinc designed in
+//! units of the input's own sample period, so it is the same filter at every sample rate; it is a
+//! Nyquist filter (its phase 0 is the input sample itself), so the true peak is never below the
+//! sample peak. Inter-sample overs (interpolated values beyond full scale) are reported as spans.
+//!
+//! Work is skipped where it provably cannot change the result: an interpolated value is bounded
+//! by the largest |x| under the filter times the filter phase's L1 norm, so stretches whose bound
+//! is below both the running peak and full scale are not interpolated. Results are identical to
+//! interpolating everything.
+
+use crate::error::{check_format, check_planes, DspError};
+use crate::qc::SpanCollector;
+
+/// Taps per phase: 16 input samples under the interpolation kernel. The passband (±0.05 dB) then
+/// reaches about 0.38 fs, and images are ~80 dB down; BS.1770's example filter has 12.
+pub const TAPS_PER_PHASE: usize = 16;
+const KAISER_BETA: f64 = 8.0;
+/// Input frames interpolated per inner pass; the scratch buffers are sized for it in `new`.
+const CHUNK: usize = 1024;
+/// Outputs examined together when deciding to skip.
+const SKIP_GROUP: usize = 64;
+/// Overs closer than this many seconds are one span.
+const OVER_MERGE_SECONDS: f64 = 0.05;
+const MAX_OVER_SPANS: usize = 500;
+
+/// Oversampling factor used at `fs`.
+pub fn oversampling_factor(fs: f64) -> usize {
+    if fs < 96_000.0 {
+        4
+    } else {
+        2
+    }
+}
+
+fn bessel_i0(x: f64) -> f64 {
+    // Power series; converges fast for the arguments a Kaiser window uses (|x| < 20).
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let q = x * x / 4.0;
+    for k in 1..64 {
+        term *= q / (k * k) as f64;
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+/// The interpolation kernel at `tau` input samples from its centre.
+pub fn kernel(tau: f64) -> f64 {
+    let half = TAPS_PER_PHASE as f64 / 2.0;
+    if tau.abs() >= half {
+        return 0.0;
+    }
+    let sinc = if tau == 0.0 {
+        1.0
+    } else {
+        (std::f64::consts::PI * tau).sin() / (std::f64::consts::PI * tau)
+    };
+    let r = tau / half;
+    sinc * bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt()) / bessel_i0(KAISER_BETA)
+}
+
+/// Taps for the output at fraction `frac` (0 < frac < 1) of the way from x[i] to x[i+1]; tap m
+/// multiplies x[i − T/2 + 1 + m]. Normalised to unit DC gain.
+pub fn phase_taps(frac: f64) -> [f32; TAPS_PER_PHASE] {
+    let half = (TAPS_PER_PHASE / 2) as f64;
+    let mut taps = [0f64; TAPS_PER_PHASE];
+    for (m, t) in taps.iter_mut().enumerate() {
+        *t = kernel(frac + half - 1.0 - m as f64);
+    }
+    let sum: f64 = taps.iter().sum();
+    let mut out = [0f32; TAPS_PER_PHASE];
+    for (o, t) in out.iter_mut().zip(taps.iter()) {
+        *o = (t / sum) as f32;
+    }
+    out
+}
+
+/// Streaming true-peak meter.
+#[derive(Debug, Clone)]
+pub struct TruePeakMeter {
+    sample_rate: f64,
+    factor: usize,
+    phases: Vec<[f32; TAPS_PER_PHASE]>,
+    /// Largest L1 norm over the phases: |y| ≤ l1 · max|x| under the kernel.
+    l1: f32,
+    /// Per channel: the last T−1 input samples followed by room for one chunk.
+    buffers: Vec<Vec<f32>>,
+    out: Vec<f32>,
+    peaks: Vec<f32>,
+    sample_peaks: Vec<f32>,
+    overs: SpanCollector,
+    frames: u64,
+    flushed: bool,
+}
+
+impl TruePeakMeter {
+    pub fn new(sample_rate: f64, channels: usize) -> Result<Self, DspError> {
+        check_format(sample_rate, channels)?;
+        let factor = oversampling_factor(sample_rate);
+        let phases: Vec<[f32; TAPS_PER_PHASE]> = (1..factor)
+            .map(|p| phase_taps(p as f64 / factor as f64))
+            .collect();
+        let l1 = phases
+            .iter()
+            .map(|t| t.iter().map(|v| v.abs()).sum::<f32>())
+            .fold(1.0f32, f32::max)
+            * 1.0001; // margin for the f32 rounding of the dot products
+        let merge = (OVER_MERGE_SECONDS * sample_rate) as u64;
+        Ok(TruePeakMeter {
+            sample_rate,
+            factor,
+            phases,
+            l1,
+            buffers: vec![vec![0.0; TAPS_PER_PHASE - 1 + CHUNK]; channels],
+            out: vec![0.0; CHUNK],
+            peaks: vec![0.0; channels],
+            sample_peaks: vec![0.0; channels],
+            overs: SpanCollector::new(merge, MAX_OVER_SPANS),
+            frames: 0,
+            flushed: false,
+        })
+    }
+
+    pub fn factor(&self) -> usize {
+        self.factor
+    }
+
+    /// Latency of the interpolator, in input frames (overs are reported without it).
+    fn delay(&self) -> u64 {
+        (TAPS_PER_PHASE / 2) as u64
+    }
+
+    pub fn process(&mut self, planes: &[&[f32]]) -> Result<(), DspError> {
+        if self.flushed {
+            return Err(DspError::Finished);
+        }
+        let frames = check_planes(planes, self.peaks.len())?;
+        let mut pos = 0;
+        while pos < frames {
+            let n = CHUNK.min(frames - pos);
+            for (c, plane) in planes.iter().enumerate() {
+                self.run_chunk(c, &plane[pos..pos + n]);
+            }
+            self.frames += n as u64;
+            pos += n;
+        }
+        Ok(())
+    }
+
+    fn run_chunk(&mut self, channel: usize, input: &[f32]) {
+        let n = input.len();
+        let hist = TAPS_PER_PHASE - 1;
+        let mut sample_peak = self.sample_peaks[channel];
+        for &x in input {
+            sample_peak = sample_peak.max(x.abs());
+        }
+        self.sample_peaks[channel] = sample_peak;
+        let buf = &mut self.buffers[channel];
+        buf[hist..hist + n].copy_from_slice(input);
+        if self.factor > 1 {
+            // Output j interpolates between buf[j + T/2 − 1] and buf[j + T/2], i.e. between
+            // stream frames (first − T/2 + j) and the next, where `first` is the chunk's first frame.
+            let first_frame = self.frames as i64 - (TAPS_PER_PHASE / 2) as i64;
+            let mut peak = self.peaks[channel].max(sample_peak);
+            let mut g = 0;
+            while g < n {
+                let len = SKIP_GROUP.min(n - g);
+                let window = &buf[g..g + len + hist];
+                let bound = window.iter().fold(0f32, |m, &x| m.max(x.abs())) * self.l1;
+                if bound > peak.min(1.0) {
+                    for taps in &self.phases {
+                        let out = &mut self.out[..len];
+                        interpolate(taps, window, out);
+                        let mut local = 0f32;
+                        for &y in out.iter() {
+                            local = local.max(y.abs());
+                        }
+                        if local > 1.0 {
+                            for (j, &y) in out.iter().enumerate() {
+                                if y.abs() > 1.0 {
+                                    let at = (first_frame + (g + j) as i64).max(0) as u64;
+                                    self.overs.add_peak(at, at + 1, y.abs() as f64);
+                                }
+                            }
+                        }
+                        peak = peak.max(local);
+                    }
+                }
+                g += len;
+            }
+            self.peaks[channel] = peak;
+        } else {
+            for (j, &x) in input.iter().enumerate() {
+                if x.abs() > 1.0 {
+                    let at = self.frames + j as u64;
+                    self.overs.add_peak(at, at + 1, x.abs() as f64);
+                }
+            }
+            self.peaks[channel] = self.peaks[channel].max(sample_peak);
+        }
+        buf.copy_within(n..n + hist, 0);
+    }
+
+    /// Interpolates the tail: the kernel still overlaps the last T/2 input frames.
+    pub fn flush(&mut self) {
+        if self.flushed {
+            return;
+        }
+        let zeros = vec![0f32; TAPS_PER_PHASE / 2];
+        let planes: Vec<&[f32]> = vec![&zeros[..]; self.peaks.len()];
+        let frames_before = self.frames;
+        let sample_peaks = self.sample_peaks.clone();
+        self.process(&planes).expect("planes built for this meter");
+        // The padding is not part of the programme.
+        self.frames = frames_before;
+        self.sample_peaks = sample_peaks;
+        self.flushed = true;
+    }
+
+    /// Per-channel true peak, linear. Call `flush` first for the final value.
+    pub fn true_peaks(&self) -> Vec<f64> {
+        self.peaks.iter().map(|&p| p as f64).collect()
+    }
+
+    pub fn sample_peaks(&self) -> Vec<f64> {
+        self.sample_peaks.iter().map(|&p| p as f64).collect()
+    }
+
+    /// Spans of inter-sample (or sample) values beyond full scale, in frames, with their peaks.
+    pub fn overs(&self) -> &SpanCollector {
+        &self.overs
+    }
+
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+
+    /// Frames the interpolator lags its input by (over spans are already corrected for it).
+    pub fn latency_frames(&self) -> u64 {
+        self.delay()
+    }
+}
+
+/// out[j] = Σ_m taps[m] · window[j + m]; the loop over j is contiguous so it vectorises.
+#[inline]
+fn interpolate(taps: &[f32; TAPS_PER_PHASE], window: &[f32], out: &mut [f32]) {
+    let len = out.len();
+    out.fill(0.0);
+    for (m, &t) in taps.iter().enumerate() {
+        let src = &window[m..m + len];
+        for (o, &x) in out.iter_mut().zip(src) {
+            *o += t * x;
+        }
+    }
+}
+
+/// Decibels of a linear peak, None for silence.
+pub fn peak_db(linear: f64) -> Option<f64> {
+    if linear > 0.0 && linear.is_finite() {
+        Some(20.0 * linear.log10())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,77 @@
+// Types of the native-dsp addon (hand-written; the addon is plain Node-API without napi-rs).
+// Every function validates its arguments and throws a TypeError/RangeError/Error with a `code`
+// (LATHE_DSP_TYPE, LATHE_DSP_RANGE, LATHE_DSP_FINISHED, LATHE_DSP_PANIC) instead of crashing.
+
+/** Opaque handle of a streaming analyser. */
+export type AnalyzerHandle = { readonly __brand: 'AnalyzerHandle' };
+
+export interface AnalyzerOptions {
+  sampleRate: number;
+  /** ffmpeg channel names in stream order: FL, FR, FC, LFE, BL, BR, SL, SR … (decides BS.1770 weights). */
+  channelNames: string[];
+  /** Spectrogram size for display; defaults 1024 columns × 160 rows. */
+  spectrogramColumns?: number;
+  spectrogramRows?: number;
+}
+
+export interface NativeFinding {
+  kind: string;
+  severity: 'info' | 'warning' | 'error';
+  startSeconds: number;
+  endSeconds: number;
+  channel: number | null;
+  message: string;
+}
+
+export interface NativeLoudness {
+  integratedLufs: number | null;
+  loudnessRangeLu: number | null;
+  loudnessRangeLowLufs: number | null;
+  loudnessRangeHighLufs: number | null;
+  momentaryMaxLufs: number | null;
+  shortTermMaxLufs: number | null;
+  relativeGateLufs: number | null;
+  /** Every 100 ms; NaN where undefined (silence). momentarySeries[i] ends at 0.4 + 0.1·i s. */
+  momentarySeries: Float32Array;
+  /** Every 100 ms; shortTermSeries[i] ends at 3.0 + 0.1·i s. */
+  shortTermSeries: Float32Array;
+  seriesIntervalSeconds: number;
+  /** Grid on which momentary and short-term maxima are evaluated (≤ 10 ms). */
+  evaluationIntervalSeconds: number;
+  shortTermHistogram: Uint32Array;
+  shortTermHistogramMinLufs: number;
+  shortTermPercentilesLufs: { p10: number | null; p50: number | null; p95: number | null };
+  truePeakDbtp: number | null;
+  samplePeakDbfs: number | null;
+  plrDb: number | null;
+  channelTruePeakDbtp: (number | null)[];
+  channelSamplePeakDbfs: (number | null)[];
+  truePeakOversampling: number;
+}
+
+export interface NativeAnalysis {
+  sampleRate: number;
+  channels: number;
+  frames: number;
+  durationSeconds: number;
+  loudness: NativeLoudness;
+  qc: NativeFinding[];
+}
+
+export function version(): string;
+/** Splits interleaved little-endian float32 frames into one Float32Array per channel. */
+export function deinterleave(bytes: Uint8Array, channels: number): Float32Array[];
+export function analyzerCreate(options: AnalyzerOptions): AnalyzerHandle;
+export function analyzerProcess(handle: AnalyzerHandle, planes: Float32Array[]): void;
+export function analyzerProcessInterleaved(handle: AnalyzerHandle, bytes: Uint8Array): void;
+export function analyzerFinish(handle: AnalyzerHandle): NativeAnalysis;
+
+declare const addon: {
+  version: typeof version;
+  deinterleave: typeof deinterleave;
+  analyzerCreate: typeof analyzerCreate;
+  analyzerProcess: typeof analyzerProcess;
+  analyzerProcessInterleaved: typeof analyzerProcessInterleaved;
+  analyzerFinish: typeof analyzerFinish;
+};
+export default addon;

@@ -1,0 +1,71 @@
+//! Converts dsp-core's reports into plain JS objects with the field names of the TypeScript
+//! types in `native-dsp/index.d.ts` (camelCase, units in the names, null for undefined values).
+
+use crate::js::{Env, JsResult};
+use crate::sys::napi_value;
+use dsp_core::analyzer::AnalysisReport;
+use dsp_core::loudness::LoudnessReport;
+use dsp_core::qc::QcFinding;
+
+fn series(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
+    // NaN marks undefined points in a Float32Array (silence), documented in index.d.ts.
+    let v: Vec<f32> = values.iter().map(|x| x.map(|v| v as f32).unwrap_or(f32::NAN)).collect();
+    e.f32_array(&v)
+}
+
+fn loudness(e: Env, r: &LoudnessReport) -> JsResult<napi_value> {
+    let o = e.object()?;
+    e.set(o, "integratedLufs", e.opt_number(r.integrated_lufs)?)?;
+    e.set(o, "loudnessRangeLu", e.opt_number(r.loudness_range_lu)?)?;
+    e.set(o, "loudnessRangeLowLufs", e.opt_number(r.loudness_range_low_lufs)?)?;
+    e.set(o, "loudnessRangeHighLufs", e.opt_number(r.loudness_range_high_lufs)?)?;
+    e.set(o, "momentaryMaxLufs", e.opt_number(r.momentary_max_lufs)?)?;
+    e.set(o, "shortTermMaxLufs", e.opt_number(r.short_term_max_lufs)?)?;
+    e.set(o, "relativeGateLufs", e.opt_number(r.relative_gate_lufs)?)?;
+    e.set(o, "momentarySeries", series(e, &r.momentary_series)?)?;
+    e.set(o, "shortTermSeries", series(e, &r.short_term_series)?)?;
+    e.set(o, "seriesIntervalSeconds", e.number(0.1)?)?;
+    e.set(o, "evaluationIntervalSeconds", e.number(r.evaluation_interval_seconds)?)?;
+    e.set(o, "shortTermHistogram", e.u32_array(&r.short_term_histogram)?)?;
+    e.set(o, "shortTermHistogramMinLufs", e.number(dsp_core::loudness::HISTOGRAM_MIN_LUFS)?)?;
+    let [p10, p50, p95] = r.short_term_percentiles_lufs;
+    let p = e.object()?;
+    e.set(p, "p10", e.opt_number(p10)?)?;
+    e.set(p, "p50", e.opt_number(p50)?)?;
+    e.set(p, "p95", e.opt_number(p95)?)?;
+    e.set(o, "shortTermPercentilesLufs", p)?;
+    Ok(o)
+}
+
+pub fn finding(e: Env, f: &QcFinding) -> JsResult<napi_value> {
+    let o = e.object()?;
+    e.set(o, "kind", e.string(f.kind)?)?;
+    e.set(o, "severity", e.string(f.severity.as_str())?)?;
+    e.set(o, "startSeconds", e.number(f.start_seconds)?)?;
+    e.set(o, "endSeconds", e.number(f.end_seconds)?)?;
+    e.set(o, "channel", e.opt_number(f.channel.map(|c| c as f64))?)?;
+    e.set(o, "message", e.string(&f.message)?)?;
+    Ok(o)
+}
+
+fn opt_list(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
+    e.array_of(values.iter(), |v| e.opt_number(*v))
+}
+
+pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
+    let o = e.object()?;
+    e.set(o, "sampleRate", e.number(r.sample_rate)?)?;
+    e.set(o, "channels", e.number(r.channels as f64)?)?;
+    e.set(o, "frames", e.number(r.frames as f64)?)?;
+    e.set(o, "durationSeconds", e.number(r.duration_seconds)?)?;
+    let l = loudness(e, &r.loudness)?;
+    e.set(l, "truePeakDbtp", e.opt_number(r.true_peak_dbtp)?)?;
+    e.set(l, "samplePeakDbfs", e.opt_number(r.sample_peak_dbfs)?)?;
+    e.set(l, "plrDb", e.opt_number(r.plr_db)?)?;
+    e.set(l, "channelTruePeakDbtp", opt_list(e, &r.channel_true_peak_dbtp)?)?;
+    e.set(l, "channelSamplePeakDbfs", opt_list(e, &r.channel_sample_peak_dbfs)?)?;
+    e.set(l, "truePeakOversampling", e.number(r.true_peak_oversampling as f64)?)?;
+    e.set(o, "loudness", l)?;
+    e.set(o, "qc", e.array_of(r.findings.iter(), |f| finding(e, f))?)?;
+    Ok(o)
+}
