@@ -44,8 +44,12 @@ export async function* decodeInterleaved(probe: AudioProbe, options: DecodeOptio
     'pipe:1',
   ]);
   let stderr = '';
+  let frames = 0;
+  // Where decoding had got to when ffmpeg first complained (within a pipe buffer, ~0.1–0.4 s).
+  let framesAtFirstError: number | undefined;
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => {
+    framesAtFirstError ??= frames;
     if (stderr.length < 65_536) stderr += d;
   });
   let spawnError: Error | undefined;
@@ -56,7 +60,6 @@ export async function* decodeInterleaved(probe: AudioProbe, options: DecodeOptio
   const abort = () => child.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort, { once: true });
 
-  let frames = 0;
   let carry: Buffer | undefined;
   let completed = false;
   try {
@@ -73,20 +76,23 @@ export async function* decodeInterleaved(probe: AudioProbe, options: DecodeOptio
     const code = await exited;
     if (options.signal?.aborted) throw new LatheError('CANCELLED', 'decoding was cancelled', { file });
     if (spawnError) throw new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${spawnError.message}`, { file, cause: spawnError });
-    if (code !== 0 || stderr.trim()) {
-      const where = frames > 0 ? ` at ${(frames / sampleRate).toFixed(2)} s` : '';
-      throw new LatheError('CORRUPT_AUDIO', `corrupt audio data${where} (${ffmpegMessage(stderr)})`, { file });
-    }
-    if (frames === 0) throw new LatheError('NO_SAMPLES', 'contains no audio samples', { file });
+    const failed = code !== 0 || stderr.trim() !== '';
     const expected = probe.durationSeconds;
     const decodedSeconds = frames / sampleRate;
-    if (expected !== null && expected - decodedSeconds > truncationTolerance(probe)) {
+    // A file that stops short is truncated, whatever ffmpeg said about its last bytes.
+    if (expected !== null && frames > 0 && expected - decodedSeconds > truncationTolerance(probe)) {
       throw new LatheError(
         'TRUNCATED_AUDIO',
         `file is truncated: its header promises ${expected.toFixed(2)} s of audio, only ${decodedSeconds.toFixed(2)} s could be decoded`,
         { file },
       );
     }
+    if (failed) {
+      const at = framesAtFirstError ?? frames;
+      const where = at > 0 ? ` near ${(at / sampleRate).toFixed(1)} s` : '';
+      throw new LatheError('CORRUPT_AUDIO', `corrupt audio data${where} (ffmpeg: ${ffmpegMessage(stderr)})`, { file });
+    }
+    if (frames === 0) throw new LatheError('NO_SAMPLES', 'contains no audio samples', { file });
     completed = true;
   } finally {
     options.signal?.removeEventListener('abort', abort);

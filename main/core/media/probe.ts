@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LatheError } from '../errors.js';
+import { checkContainer } from './container-check.js';
 import { channelLayoutFor } from './layouts.js';
 import { runTool } from './spawn.js';
 
@@ -129,6 +130,17 @@ export async function probeFile(file: string, signal?: AbortSignal): Promise<Aud
   const codec = audio.codec_name ?? 'unknown';
   const lossy = !(codec.startsWith('pcm_') || LOSSLESS.has(codec));
   const layout = channelLayoutFor(audio.channel_layout, channels);
+  const container = await checkContainer(file, sizeBytes);
+  if (container && container.presentDataBytes < container.declaredDataBytes) {
+    const bytesPerSecond = (container.declaredDataBytes / (positive(audio.duration) ?? 1)) || 1;
+    const frameBytes = audio.bits_per_sample ? (audio.bits_per_sample / 8) * channels : 0;
+    const seconds = (bytes: number) => (frameBytes > 0 ? bytes / frameBytes / sampleRate : bytes / bytesPerSecond);
+    throw new LatheError(
+      'TRUNCATED_AUDIO',
+      `file is truncated: its header promises ${seconds(container.declaredDataBytes).toFixed(2)} s of audio, the file holds ${seconds(container.presentDataBytes).toFixed(2)} s`,
+      { file },
+    );
+  }
   return {
     file,
     streamIndex: audio.index,
