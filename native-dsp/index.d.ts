@@ -49,12 +49,44 @@ export interface NativeLoudness {
   truePeakOversampling: number;
 }
 
+export interface NativeChannelStats {
+  rmsDbfs: number | null;
+  samplePeakDbfs: number | null;
+  dcOffset: number;
+  crestFactorDb: number | null;
+  zeroCrossingRateHz: number;
+}
+
+export interface NativeStereo {
+  /** Σ LR / √(Σ L² · Σ R²) over the file (phase-meter convention). */
+  correlation: number | null;
+  /** 10·log10(P_side / P_mid), M = (L+R)/2, S = (L−R)/2. */
+  sideToMidDb: number | null;
+  /** Level lost folding to mono: 0 dB for L = R, ≈3 dB for uncorrelated channels. */
+  monoCompatibilityLossDb: number | null;
+  /** Correlation over 400 ms windows every `correlationSeriesIntervalSeconds`. */
+  correlationSeries: Float32Array;
+  correlationSeriesIntervalSeconds: number;
+}
+
+export interface NativeTimeDomain {
+  /** 20·log10(RMS) over the programme channels (a full-scale sine reads −3.01 dBFS). */
+  rmsDbfs: number | null;
+  crestFactorDb: number | null;
+  zeroCrossingRateHz: number;
+  leadingSilenceSeconds: number;
+  trailingSilenceSeconds: number;
+  channels: NativeChannelStats[];
+  stereo: NativeStereo | null;
+}
+
 export interface NativeAnalysis {
   sampleRate: number;
   channels: number;
   frames: number;
   durationSeconds: number;
   loudness: NativeLoudness;
+  timeDomain: NativeTimeDomain;
   qc: NativeFinding[];
 }
 

@@ -47,8 +47,34 @@ export interface AnalysisResult {
     series: { intervalSeconds: number; momentaryLufs: (number | null)[]; shortTermLufs: (number | null)[] };
   };
   dynamics: {
+    crestFactorDb: number | null;
     shortTermDistribution: { minLufs: number; binLu: number; counts: number[] };
     shortTermPercentilesLufs: { p10: number | null; p50: number | null; p95: number | null };
+  };
+  stereo: {
+    correlation: number | null;
+    sideToMidDb: number | null;
+    monoCompatibilityLossDb: number | null;
+    correlationSeries: { intervalSeconds: number; values: number[] };
+  } | null;
+  levels: {
+    rmsDbfs: number | null;
+    leadingSilenceSeconds: number;
+    trailingSilenceSeconds: number;
+    channels: {
+      name: string;
+      rmsDbfs: number | null;
+      samplePeakDbfs: number | null;
+      truePeakDbtp: number | null;
+      dcOffset: number;
+      crestFactorDb: number | null;
+      zeroCrossingRateHz: number;
+    }[];
+  };
+  features: {
+    rmsDbfs: number | null;
+    crestFactorDb: number | null;
+    zeroCrossingRateHz: number;
   };
   qc: QcFinding[];
   meter: {
@@ -87,6 +113,7 @@ function finding(f: NativeFinding, names: string[]): QcFinding {
 /** Shapes the native report and the probe into the analysis interface. */
 export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResult {
   const l = r.loudness;
+  const t = r.timeDomain;
   const names = probe.channelNames;
   const qc = [...r.qc.map((f) => finding(f, names)), ...formatFindings(probe, r.durationSeconds)].sort(
     (a, b) => a.startSeconds - b.startSeconds,
@@ -130,6 +157,7 @@ export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResul
       },
     },
     dynamics: {
+      crestFactorDb: round(t.crestFactorDb),
       shortTermDistribution: {
         minLufs: l.shortTermHistogramMinLufs,
         binLu: 1,
@@ -140,6 +168,37 @@ export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResul
         p50: round(l.shortTermPercentilesLufs.p50),
         p95: round(l.shortTermPercentilesLufs.p95),
       },
+    },
+    stereo: t.stereo && {
+      correlation: round(t.stereo.correlation),
+      sideToMidDb: round(t.stereo.sideToMidDb),
+      monoCompatibilityLossDb: round(t.stereo.monoCompatibilityLossDb),
+      correlationSeries: {
+        intervalSeconds: t.stereo.correlationSeriesIntervalSeconds,
+        values: Array.from(t.stereo.correlationSeries, (v) => round(v, 3)!),
+      },
+    },
+    levels: {
+      rmsDbfs: round(t.rmsDbfs),
+      leadingSilenceSeconds: round(t.leadingSilenceSeconds, 3)!,
+      trailingSilenceSeconds: round(t.trailingSilenceSeconds, 3)!,
+      channels: names.map((name, i) => {
+        const c = t.channels[i]!;
+        return {
+          name,
+          rmsDbfs: round(c.rmsDbfs),
+          samplePeakDbfs: round(c.samplePeakDbfs),
+          truePeakDbtp: round(l.channelTruePeakDbtp[i] ?? null),
+          dcOffset: round(c.dcOffset, 7)!,
+          crestFactorDb: round(c.crestFactorDb),
+          zeroCrossingRateHz: round(c.zeroCrossingRateHz, 2)!,
+        };
+      }),
+    },
+    features: {
+      rmsDbfs: round(t.rmsDbfs),
+      crestFactorDb: round(t.crestFactorDb),
+      zeroCrossingRateHz: round(t.zeroCrossingRateHz, 2)!,
     },
     qc,
     meter: {

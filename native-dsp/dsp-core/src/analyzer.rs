@@ -5,6 +5,7 @@
 use crate::error::{check_format, check_planes, DspError};
 use crate::loudness::{ChannelRole, LoudnessMeter, LoudnessReport};
 use crate::qc::{QcFinding, Severity};
+use crate::timedomain::{TimeDomainAnalyzer, TimeDomainOptions, TimeDomainReport};
 use crate::truepeak::{peak_db, TruePeakMeter};
 
 /// Frames deinterleaved per pass over interleaved input (64 KiB per channel).
@@ -32,6 +33,8 @@ pub struct AnalysisReport {
     /// Peak-to-loudness ratio: true peak minus integrated loudness.
     pub plr_db: Option<f64>,
     pub true_peak_oversampling: usize,
+    /// Levels, stereo image and time-domain QC.
+    pub time_domain: TimeDomainReport,
     pub findings: Vec<QcFinding>,
 }
 
@@ -40,6 +43,7 @@ pub struct Analyzer {
     channels: usize,
     loudness: LoudnessMeter,
     true_peak: TruePeakMeter,
+    time_domain: TimeDomainAnalyzer,
     scratch: Vec<Vec<f32>>,
     frames: u64,
     finished: bool,
@@ -51,11 +55,21 @@ impl Analyzer {
         check_format(sample_rate, channels)?;
         let names: Vec<&str> = options.channel_names.iter().map(|s| s.as_str()).collect();
         let roles = ChannelRole::from_names(&names);
+        let included: Vec<bool> = roles.iter().map(|r| *r != ChannelRole::Lfe).collect();
+        let stereo_pair = stereo_pair(&names);
         Ok(Analyzer {
             sample_rate,
             channels,
             loudness: LoudnessMeter::new(sample_rate, &roles)?,
             true_peak: TruePeakMeter::new(sample_rate, channels)?,
+            time_domain: TimeDomainAnalyzer::new(
+                sample_rate,
+                channels,
+                TimeDomainOptions {
+                    included,
+                    stereo_pair,
+                },
+            )?,
             scratch: vec![Vec::with_capacity(INTERLEAVED_CHUNK); channels],
             frames: 0,
             finished: false,
@@ -73,6 +87,7 @@ impl Analyzer {
         let frames = check_planes(planes, self.channels)?;
         self.loudness.process(planes)?;
         self.true_peak.process(planes)?;
+        self.time_domain.process(planes)?;
         self.frames += frames as u64;
         Ok(())
     }
@@ -119,7 +134,8 @@ impl Analyzer {
             (Some(p), Some(i)) => Some(p - i),
             _ => None,
         };
-        let mut findings = Vec::new();
+        let time_domain = self.time_domain.finish();
+        let mut findings = time_domain.findings.clone();
         self.over_findings(&mut findings);
         findings.sort_by(|a, b| a.start_seconds.total_cmp(&b.start_seconds));
         Ok(AnalysisReport {
@@ -134,6 +150,7 @@ impl Analyzer {
             channel_sample_peak_dbfs: sp.into_iter().map(peak_db).collect(),
             plr_db,
             true_peak_oversampling: self.true_peak.factor(),
+            time_domain,
             findings,
         })
     }
@@ -167,6 +184,18 @@ impl Analyzer {
                 message,
             });
         }
+    }
+}
+
+/// The front left/right pair (or the downmix pair), analysed as the stereo image.
+fn stereo_pair(names: &[&str]) -> Option<(usize, usize)> {
+    let find = |n: &str| names.iter().position(|x| *x == n);
+    match (find("FL"), find("FR")) {
+        (Some(l), Some(r)) => Some((l, r)),
+        _ => match (find("DL"), find("DR")) {
+            (Some(l), Some(r)) => Some((l, r)),
+            _ => None,
+        },
     }
 }
 

@@ -12,7 +12,7 @@
 //!
 //! Everything accumulates in f64 in sample order, so results are identical whatever the block size.
 
-use crate::biquad::{BiquadCoefs, BiquadState};
+use crate::biquad::BiquadCoefs;
 use crate::error::{check_format, check_planes, DspError};
 
 /// The −0.691 dB of BS.1770's loudness formula: it makes a 997 Hz sine read its RMS level.
@@ -118,7 +118,7 @@ pub struct LoudnessMeter {
     roles: Vec<ChannelRole>,
     weights: Vec<f64>,
     coefs: [BiquadCoefs; 2],
-    states: Vec<[BiquadState; 2]>,
+    states: Vec<KState>,
     /// Per-channel K-weighted energy of the sub-block being filled.
     channel_energy: Vec<f64>,
     sub_frames: usize,
@@ -181,7 +181,7 @@ impl LoudnessMeter {
             sample_rate,
             roles: roles.to_vec(),
             coefs: k_weighting(sample_rate),
-            states: vec![[BiquadState::default(); 2]; roles.len()],
+            states: vec![KState::default(); roles.len()],
             channel_energy: vec![0.0; roles.len()],
             weights,
             sub_frames,
@@ -220,20 +220,37 @@ impl LoudnessMeter {
 
     pub fn process(&mut self, planes: &[&[f32]]) -> Result<(), DspError> {
         let frames = check_planes(planes, self.channels())?;
+        // Channels that count, taken in pairs: two independent filter recursions in one loop
+        // keep the CPU busy while each waits on its own feedback path.
+        let active: Vec<usize> = (0..planes.len()).filter(|&c| self.weights[c] != 0.0).collect();
         let mut pos = 0;
         while pos < frames {
             let n = (self.sub_frames - self.sub_pos).min(frames - pos);
-            for (c, plane) in planes.iter().enumerate() {
-                if self.weights[c] == 0.0 {
-                    continue;
+            for pair in active.chunks(2) {
+                match *pair {
+                    [a, b] => {
+                        let (sa, sb) = two_mut(&mut self.states, a, b);
+                        // The running sums go through the kernel so the order of additions, and so
+                        // the result, does not depend on where blocks begin and end.
+                        let energy = (self.channel_energy[a], self.channel_energy[b]);
+                        let (ea, eb) = k_filter_pair(
+                            &self.coefs,
+                            sa,
+                            sb,
+                            &planes[a][pos..pos + n],
+                            &planes[b][pos..pos + n],
+                            energy,
+                        );
+                        self.channel_energy[a] = ea;
+                        self.channel_energy[b] = eb;
+                    }
+                    [a] => {
+                        let energy = self.channel_energy[a];
+                        self.channel_energy[a] =
+                            k_filter_one(&self.coefs, &mut self.states[a], &planes[a][pos..pos + n], energy);
+                    }
+                    _ => unreachable!("chunks(2) yields one or two channels"),
                 }
-                let [s1, s2] = &mut self.states[c];
-                let mut acc = self.channel_energy[c];
-                for &x in &plane[pos..pos + n] {
-                    let y = s2.tick(&self.coefs[1], s1.tick(&self.coefs[0], x as f64));
-                    acc += y * y;
-                }
-                self.channel_energy[c] = acc;
             }
             pos += n;
             self.sub_pos += n;
@@ -251,8 +268,7 @@ impl LoudnessMeter {
             energy += self.weights[c] * self.channel_energy[c];
             self.channel_energy[c] = 0.0;
             // At a fixed position in the stream, so flushing never depends on the block size.
-            self.states[c][0].flush_denormals();
-            self.states[c][1].flush_denormals();
+            self.states[c].flush_denormals();
         }
         self.sub_pos = 0;
         let len = self.ring.len();
@@ -354,6 +370,86 @@ impl LoudnessMeter {
             duration_seconds: self.frames as f64 / self.sample_rate,
         }
     }
+}
+
+/// K-filter state of one channel: both stages in direct form I (f64). Direct form I puts one
+/// multiply and one subtraction on each stage's feedback path, against two of each in the
+/// transposed form, which is what bounds the speed of a recursive filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct KState {
+    x1: f64,
+    x2: f64,
+    m1: f64,
+    m2: f64,
+    y1: f64,
+    y2: f64,
+}
+
+impl KState {
+    #[inline(always)]
+    fn tick(&mut self, c: &[BiquadCoefs; 2], x: f64) -> f64 {
+        let [s, h] = c;
+        // Feed-forward terms first, so only `- a1 * previous output` waits on the last sample.
+        let m = (s.b0 * x + s.b1 * self.x1 + s.b2 * self.x2 - s.a2 * self.m2) - s.a1 * self.m1;
+        let y = (h.b0 * m + h.b1 * self.m1 + h.b2 * self.m2 - h.a2 * self.y2) - h.a1 * self.y1;
+        self.x2 = self.x1;
+        self.x1 = x;
+        self.m2 = self.m1;
+        self.m1 = m;
+        self.y2 = self.y1;
+        self.y1 = y;
+        y
+    }
+
+    fn flush_denormals(&mut self) {
+        const TINY: f64 = 1e-30;
+        for v in [&mut self.m1, &mut self.m2, &mut self.y1, &mut self.y2] {
+            if v.abs() < TINY {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    debug_assert!(a < b);
+    let (lo, hi) = v.split_at_mut(b);
+    (&mut lo[a], &mut hi[0])
+}
+
+/// K-weights two channels in one loop, adding the squares to their running energies.
+#[inline]
+fn k_filter_pair(
+    c: &[BiquadCoefs; 2],
+    sa: &mut KState,
+    sb: &mut KState,
+    a: &[f32],
+    b: &[f32],
+    energy: (f64, f64),
+) -> (f64, f64) {
+    let (mut ka, mut kb) = (*sa, *sb);
+    let (mut ea, mut eb) = energy;
+    for (&xa, &xb) in a.iter().zip(b) {
+        let ya = ka.tick(c, xa as f64);
+        let yb = kb.tick(c, xb as f64);
+        ea += ya * ya;
+        eb += yb * yb;
+    }
+    *sa = ka;
+    *sb = kb;
+    (ea, eb)
+}
+
+#[inline]
+fn k_filter_one(c: &[BiquadCoefs; 2], s: &mut KState, a: &[f32], energy: f64) -> f64 {
+    let mut k = *s;
+    let mut e = energy;
+    for &x in a {
+        let y = k.tick(c, x as f64);
+        e += y * y;
+    }
+    *s = k;
+    e
 }
 
 /// Nearest-rank percentile on sorted values, the rounding of EBU Tech 3342's reference code.

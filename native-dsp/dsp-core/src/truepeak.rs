@@ -91,7 +91,8 @@ pub struct TruePeakMeter {
     l1: f32,
     /// Per channel: the last T−1 input samples followed by room for one chunk.
     buffers: Vec<Vec<f32>>,
-    out: Vec<f32>,
+    /// One row of interpolated values per phase for the group being examined.
+    out: Vec<[f32; SKIP_GROUP]>,
     peaks: Vec<f32>,
     sample_peaks: Vec<f32>,
     overs: SpanCollector,
@@ -118,7 +119,7 @@ impl TruePeakMeter {
             phases,
             l1,
             buffers: vec![vec![0.0; TAPS_PER_PHASE - 1 + CHUNK]; channels],
-            out: vec![0.0; CHUNK],
+            out: vec![[0.0; SKIP_GROUP]; factor.max(2) - 1],
             peaks: vec![0.0; channels],
             sample_peaks: vec![0.0; channels],
             overs: SpanCollector::new(merge, MAX_OVER_SPANS),
@@ -174,13 +175,10 @@ impl TruePeakMeter {
                 let window = &buf[g..g + len + hist];
                 let bound = window.iter().fold(0f32, |m, &x| m.max(x.abs())) * self.l1;
                 if bound > peak.min(1.0) {
-                    for taps in &self.phases {
-                        let out = &mut self.out[..len];
-                        interpolate(taps, window, out);
-                        let mut local = 0f32;
-                        for &y in out.iter() {
-                            local = local.max(y.abs());
-                        }
+                    interpolate(&self.phases, window, &mut self.out);
+                    for out in &self.out[..self.phases.len()] {
+                        let out = &out[..len];
+                        let local = out.iter().fold(0f32, |m, y| m.max(y.abs()));
                         if local > 1.0 {
                             for (j, &y) in out.iter().enumerate() {
                                 if y.abs() > 1.0 {
@@ -247,17 +245,59 @@ impl TruePeakMeter {
     }
 }
 
-/// out[j] = Σ_m taps[m] · window[j + m]; the loop over j is contiguous so it vectorises.
-#[inline]
-fn interpolate(taps: &[f32; TAPS_PER_PHASE], window: &[f32], out: &mut [f32]) {
-    let len = out.len();
-    out.fill(0.0);
-    for (m, &t) in taps.iter().enumerate() {
-        let src = &window[m..m + len];
-        for (o, &x) in out.iter_mut().zip(src) {
-            *o += t * x;
+/// Outputs computed together in registers by the interpolation kernel.
+const LANES: usize = 8;
+
+/// For every phase p and output j: out[p][j] = Σ_m taps[p][m] · window[j + m]. Outputs are
+/// computed LANES at a time with the accumulators held in registers across all taps and phases,
+/// which the compiler turns into SIMD multiply-adds.
+#[inline(always)]
+fn interpolate_generic(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+    let len = window.len() + 1 - TAPS_PER_PHASE;
+    let mut j = 0;
+    while j + LANES <= len {
+        for (p, taps) in phases.iter().enumerate() {
+            let mut acc = [0f32; LANES];
+            for (m, &t) in taps.iter().enumerate() {
+                let w = &window[j + m..j + m + LANES];
+                for k in 0..LANES {
+                    acc[k] += t * w[k];
+                }
+            }
+            out[p][j..j + LANES].copy_from_slice(&acc);
+        }
+        j += LANES;
+    }
+    while j < len {
+        for (p, taps) in phases.iter().enumerate() {
+            let mut acc = 0f32;
+            for (m, &t) in taps.iter().enumerate() {
+                acc += t * window[j + m];
+            }
+            out[p][j] = acc;
+        }
+        j += 1;
+    }
+    len
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn interpolate_avx2(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+    interpolate_generic(phases, window, out)
+}
+
+/// Runs the kernel compiled for AVX2+FMA when the CPU has it (detected once), else the baseline.
+#[allow(unsafe_code)]
+fn interpolate(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the features the function is compiled for were detected on this CPU.
+            return unsafe { interpolate_avx2(phases, window, out) };
         }
     }
+    interpolate_generic(phases, window, out)
 }
 
 /// Decibels of a linear peak, None for silence.

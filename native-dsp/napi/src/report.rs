@@ -6,6 +6,7 @@ use crate::sys::napi_value;
 use dsp_core::analyzer::AnalysisReport;
 use dsp_core::loudness::LoudnessReport;
 use dsp_core::qc::QcFinding;
+use dsp_core::timedomain::TimeDomainReport;
 
 fn series(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
     // NaN marks undefined points in a Float32Array (silence), documented in index.d.ts.
@@ -52,6 +53,39 @@ fn opt_list(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
     e.array_of(values.iter(), |v| e.opt_number(*v))
 }
 
+fn time_domain(e: Env, t: &TimeDomainReport) -> JsResult<napi_value> {
+    let o = e.object()?;
+    e.set(o, "rmsDbfs", e.opt_number(t.rms_dbfs)?)?;
+    e.set(o, "crestFactorDb", e.opt_number(t.crest_factor_db)?)?;
+    e.set(o, "zeroCrossingRateHz", e.number(t.zero_crossing_rate_hz)?)?;
+    e.set(o, "leadingSilenceSeconds", e.number(t.leading_silence_seconds)?)?;
+    e.set(o, "trailingSilenceSeconds", e.number(t.trailing_silence_seconds)?)?;
+    let channels = e.array_of(t.channels.iter(), |c| {
+        let co = e.object()?;
+        e.set(co, "rmsDbfs", e.opt_number(c.rms_dbfs)?)?;
+        e.set(co, "samplePeakDbfs", e.opt_number(c.sample_peak_dbfs)?)?;
+        e.set(co, "dcOffset", e.number(c.dc_offset)?)?;
+        e.set(co, "crestFactorDb", e.opt_number(c.crest_factor_db)?)?;
+        e.set(co, "zeroCrossingRateHz", e.number(c.zero_crossing_rate_hz)?)?;
+        Ok(co)
+    })?;
+    e.set(o, "channels", channels)?;
+    let stereo = match &t.stereo {
+        None => e.null()?,
+        Some(s) => {
+            let so = e.object()?;
+            e.set(so, "correlation", e.opt_number(s.correlation)?)?;
+            e.set(so, "sideToMidDb", e.opt_number(s.side_to_mid_db)?)?;
+            e.set(so, "monoCompatibilityLossDb", e.opt_number(s.mono_compatibility_loss_db)?)?;
+            e.set(so, "correlationSeries", e.f32_array(&s.correlation_series)?)?;
+            e.set(so, "correlationSeriesIntervalSeconds", e.number(s.width_series_interval_seconds)?)?;
+            so
+        }
+    };
+    e.set(o, "stereo", stereo)?;
+    Ok(o)
+}
+
 pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
     let o = e.object()?;
     e.set(o, "sampleRate", e.number(r.sample_rate)?)?;
@@ -66,6 +100,7 @@ pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
     e.set(l, "channelSamplePeakDbfs", opt_list(e, &r.channel_sample_peak_dbfs)?)?;
     e.set(l, "truePeakOversampling", e.number(r.true_peak_oversampling as f64)?)?;
     e.set(o, "loudness", l)?;
+    e.set(o, "timeDomain", time_domain(e, &r.time_domain)?)?;
     e.set(o, "qc", e.array_of(r.findings.iter(), |f| finding(e, f))?)?;
     Ok(o)
 }
