@@ -8,8 +8,10 @@ use crate::qc::{QcFinding, Severity};
 use crate::timedomain::{TimeDomainAnalyzer, TimeDomainOptions, TimeDomainReport};
 use crate::truepeak::{peak_db, TruePeakMeter};
 
-/// Frames deinterleaved per pass over interleaved input (64 KiB per channel).
-const INTERLEAVED_CHUNK: usize = 16_384;
+/// Frames collected before the meters run on them. The meters run on two threads (loudness and
+/// time-domain on one, true peak and spectrum on the other); a batch this size keeps the cost of
+/// starting a thread (tens of microseconds) far below the work (milliseconds).
+const BATCH_FRAMES: usize = 32_768;
 
 #[derive(Debug, Clone)]
 pub struct AnalyzerOptions {
@@ -44,7 +46,9 @@ pub struct Analyzer {
     loudness: LoudnessMeter,
     true_peak: TruePeakMeter,
     time_domain: TimeDomainAnalyzer,
-    scratch: Vec<Vec<f32>>,
+    /// Planar frames waiting to be measured (at most BATCH_FRAMES).
+    pending: Vec<Vec<f32>>,
+    parallel: bool,
     frames: u64,
     finished: bool,
 }
@@ -70,7 +74,8 @@ impl Analyzer {
                     stereo_pair,
                 },
             )?,
-            scratch: vec![Vec::with_capacity(INTERLEAVED_CHUNK); channels],
+            pending: vec![Vec::with_capacity(BATCH_FRAMES); channels],
+            parallel: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
             frames: 0,
             finished: false,
         })
@@ -85,9 +90,18 @@ impl Analyzer {
             return Err(DspError::Finished);
         }
         let frames = check_planes(planes, self.channels)?;
-        self.loudness.process(planes)?;
-        self.true_peak.process(planes)?;
-        self.time_domain.process(planes)?;
+        let mut pos = 0;
+        while pos < frames {
+            let room = BATCH_FRAMES - self.pending[0].len();
+            let n = room.min(frames - pos);
+            for (buf, plane) in self.pending.iter_mut().zip(planes) {
+                buf.extend_from_slice(&plane[pos..pos + n]);
+            }
+            pos += n;
+            if self.pending[0].len() == BATCH_FRAMES {
+                self.run_pending()?;
+            }
+        }
         self.frames += frames as u64;
         Ok(())
     }
@@ -95,8 +109,11 @@ impl Analyzer {
     /// Interleaved little-endian f32 bytes, as ffmpeg's `-f f32le` writes them. The length must
     /// be a whole number of frames.
     pub fn process_interleaved_f32le(&mut self, bytes: &[u8]) -> Result<(), DspError> {
+        if self.finished {
+            return Err(DspError::Finished);
+        }
         let frame_bytes = 4 * self.channels;
-        if bytes.len() % frame_bytes != 0 {
+        if !bytes.len().is_multiple_of(frame_bytes) {
             return Err(DspError::Parameter {
                 name: "bytes",
                 message: format!(
@@ -106,23 +123,60 @@ impl Analyzer {
                 ),
             });
         }
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let result = (|| {
-            for chunk in bytes.chunks(frame_bytes * INTERLEAVED_CHUNK) {
-                deinterleave_f32le(chunk, &mut scratch);
-                let planes: Vec<&[f32]> = scratch.iter().map(|p| p.as_slice()).collect();
-                self.process(&planes)?;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = BATCH_FRAMES - self.pending[0].len();
+            let take = (rest.len() / frame_bytes).min(room) * frame_bytes;
+            deinterleave_f32le_append(&rest[..take], &mut self.pending);
+            rest = &rest[take..];
+            self.frames += (take / frame_bytes) as u64;
+            if self.pending[0].len() == BATCH_FRAMES {
+                self.run_pending()?;
             }
-            Ok(())
-        })();
-        self.scratch = scratch;
-        result
+        }
+        Ok(())
+    }
+
+    /// Measures the pending frames, on two threads when the machine has more than one core.
+    fn run_pending(&mut self) -> Result<(), DspError> {
+        if self.pending[0].is_empty() {
+            return Ok(());
+        }
+        let planes: Vec<&[f32]> = self.pending.iter().map(|p| p.as_slice()).collect();
+        let (loudness, time_domain, true_peak) = (
+            &mut self.loudness,
+            &mut self.time_domain,
+            &mut self.true_peak,
+        );
+        let (a, b) = if self.parallel {
+            std::thread::scope(|scope| {
+                let first = scope.spawn(|| {
+                    loudness.process(&planes)?;
+                    time_domain.process(&planes)
+                });
+                let second = true_peak.process(&planes);
+                let first = first
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (first, second)
+            })
+        } else {
+            let first = loudness
+                .process(&planes)
+                .and_then(|_| time_domain.process(&planes));
+            (first, true_peak.process(&planes))
+        };
+        for p in self.pending.iter_mut() {
+            p.clear();
+        }
+        a.and(b)
     }
 
     pub fn finish(&mut self) -> Result<AnalysisReport, DspError> {
         if self.finished {
             return Err(DspError::Finished);
         }
+        self.run_pending()?;
         self.finished = true;
         self.true_peak.flush();
         let loudness = self.loudness.report();
@@ -201,10 +255,15 @@ fn stereo_pair(names: &[&str]) -> Option<(usize, usize)> {
 
 /// Splits interleaved f32le bytes into per-channel planes (cleared and refilled).
 pub fn deinterleave_f32le(bytes: &[u8], planes: &mut [Vec<f32>]) {
-    let channels = planes.len();
     for p in planes.iter_mut() {
         p.clear();
     }
+    deinterleave_f32le_append(bytes, planes);
+}
+
+/// Appends interleaved f32le frames to per-channel planes.
+pub fn deinterleave_f32le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
+    let channels = planes.len();
     if channels == 2 {
         let (left, right) = planes.split_at_mut(1);
         let (l, r) = (&mut left[0], &mut right[0]);

@@ -12,7 +12,11 @@ pub enum DspError {
     /// The planar input did not have the channel count the processor was created with.
     ChannelMismatch { expected: usize, actual: usize },
     /// Planes of one block had different lengths.
-    UnequalPlanes { expected: usize, actual: usize, channel: usize },
+    UnequalPlanes {
+        expected: usize,
+        actual: usize,
+        channel: usize,
+    },
     /// A parameter out of its range or not finite.
     Parameter { name: &'static str, message: String },
     /// The processor was used after `finish`.

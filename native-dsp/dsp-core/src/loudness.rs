@@ -107,7 +107,7 @@ fn sub_block_frames(hop_100ms: usize, fs: f64) -> usize {
     let limit = ((fs / 500.0).floor() as usize).max(1);
     (1..=limit.min(hop_100ms))
         .rev()
-        .find(|d| hop_100ms % d == 0)
+        .find(|d| hop_100ms.is_multiple_of(*d))
         .unwrap_or(1)
 }
 
@@ -222,7 +222,9 @@ impl LoudnessMeter {
         let frames = check_planes(planes, self.channels())?;
         // Channels that count, taken in pairs: two independent filter recursions in one loop
         // keep the CPU busy while each waits on its own feedback path.
-        let active: Vec<usize> = (0..planes.len()).filter(|&c| self.weights[c] != 0.0).collect();
+        let active: Vec<usize> = (0..planes.len())
+            .filter(|&c| self.weights[c] != 0.0)
+            .collect();
         let mut pos = 0;
         while pos < frames {
             let n = (self.sub_frames - self.sub_pos).min(frames - pos);
@@ -246,8 +248,12 @@ impl LoudnessMeter {
                     }
                     [a] => {
                         let energy = self.channel_energy[a];
-                        self.channel_energy[a] =
-                            k_filter_one(&self.coefs, &mut self.states[a], &planes[a][pos..pos + n], energy);
+                        self.channel_energy[a] = k_filter_one(
+                            &self.coefs,
+                            &mut self.states[a],
+                            &planes[a][pos..pos + n],
+                            energy,
+                        );
                     }
                     _ => unreachable!("chunks(2) yields one or two channels"),
                 }
@@ -278,7 +284,7 @@ impl LoudnessMeter {
         self.ring_pos = (self.ring_pos + 1) % len;
         self.subs_done += 1;
 
-        let at_hop = self.subs_done % self.subs_per_hop as u64 == 0;
+        let at_hop = self.subs_done.is_multiple_of(self.subs_per_hop as u64);
         if at_hop {
             // Exact sums every 100 ms keep the running sums from drifting.
             self.momentary_sum = self.sum_last(self.subs_momentary);
@@ -358,7 +364,11 @@ impl LoudnessMeter {
             loudness_range_high_lufs: lra_high,
             momentary_max_lufs: lufs_from_energy(self.momentary_max),
             short_term_max_lufs: lufs_from_energy(self.short_term_max),
-            momentary_series: self.gating_blocks.iter().map(|&e| lufs_from_energy(e)).collect(),
+            momentary_series: self
+                .gating_blocks
+                .iter()
+                .map(|&e| lufs_from_energy(e))
+                .collect(),
             short_term_series: self
                 .short_term_blocks
                 .iter()

@@ -210,7 +210,7 @@ impl TruePeakMeter {
         if self.flushed {
             return;
         }
-        let zeros = vec![0f32; TAPS_PER_PHASE / 2];
+        let zeros = [0f32; TAPS_PER_PHASE / 2];
         let planes: Vec<&[f32]> = vec![&zeros[..]; self.peaks.len()];
         let frames_before = self.frames;
         let sample_peaks = self.sample_peaks.clone();
@@ -252,7 +252,11 @@ const LANES: usize = 8;
 /// computed LANES at a time with the accumulators held in registers across all taps and phases,
 /// which the compiler turns into SIMD multiply-adds.
 #[inline(always)]
-fn interpolate_generic(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+fn interpolate_generic(
+    phases: &[[f32; TAPS_PER_PHASE]],
+    window: &[f32],
+    out: &mut [[f32; SKIP_GROUP]],
+) -> usize {
     let len = window.len() + 1 - TAPS_PER_PHASE;
     let mut j = 0;
     while j + LANES <= len {
@@ -283,16 +287,25 @@ fn interpolate_generic(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &m
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn interpolate_avx2(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+fn interpolate_avx2(
+    phases: &[[f32; TAPS_PER_PHASE]],
+    window: &[f32],
+    out: &mut [[f32; SKIP_GROUP]],
+) -> usize {
     interpolate_generic(phases, window, out)
 }
 
 /// Runs the kernel compiled for AVX2+FMA when the CPU has it (detected once), else the baseline.
 #[allow(unsafe_code)]
-fn interpolate(phases: &[[f32; TAPS_PER_PHASE]], window: &[f32], out: &mut [[f32; SKIP_GROUP]]) -> usize {
+fn interpolate(
+    phases: &[[f32; TAPS_PER_PHASE]],
+    window: &[f32],
+    out: &mut [[f32; SKIP_GROUP]],
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the features the function is compiled for were detected on this CPU.
             return unsafe { interpolate_avx2(phases, window, out) };
         }

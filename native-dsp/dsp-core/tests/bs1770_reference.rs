@@ -32,9 +32,13 @@ fn k_filter_response_is_the_same_curve_at_every_rate() {
     for fs in [44_100.0, 88_200.0, 96_000.0, 192_000.0] {
         let k = k_weighting(fs);
         for hz in [20.0, 50.0, 100.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
-            let db = |c: &[BiquadCoefs; 2], f: f64| c[0].response_db(hz, f) + c[1].response_db(hz, f);
+            let db =
+                |c: &[BiquadCoefs; 2], f: f64| c[0].response_db(hz, f) + c[1].response_db(hz, f);
             let d = db(&k, fs) - db(&reference, 48_000.0);
-            assert!(d.abs() < 0.05, "{hz} Hz at {fs}: {d} dB from the 48 kHz curve");
+            assert!(
+                d.abs() < 0.05,
+                "{hz} Hz at {fs}: {d} dB from the 48 kHz curve"
+            );
         }
     }
 }
@@ -78,7 +82,8 @@ fn slow_reference(fs: f64, planes: &[Vec<f32>], coefs: [BiquadCoefs; 2]) -> (f64
         }
         out
     };
-    let mean_power = |ls: &[f64]| ls.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / ls.len() as f64;
+    let mean_power =
+        |ls: &[f64]| ls.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / ls.len() as f64;
     let m = block_loudness((0.4 * fs).round() as usize);
     let abs: Vec<f64> = m.iter().copied().filter(|&l| l > -70.0).collect();
     let gate = 10.0 * mean_power(&abs).log10() - 10.0;
@@ -96,7 +101,12 @@ fn slow_reference(fs: f64, planes: &[Vec<f32>], coefs: [BiquadCoefs; 2]) -> (f64
 
 #[test]
 fn meter_matches_the_slow_reference() {
-    for (fs, seed) in [(48_000.0, 7u64), (44_100.0, 11), (96_000.0, 13), (32_000.0, 17)] {
+    for (fs, seed) in [
+        (48_000.0, 7u64),
+        (44_100.0, 11),
+        (96_000.0, 13),
+        (32_000.0, 17),
+    ] {
         let mut rng = Rng(seed);
         let frames = (fs * 20.0) as usize;
         // Noise with a slowly changing envelope so the gates and the LRA have work to do.
@@ -114,8 +124,20 @@ fn meter_matches_the_slow_reference() {
         // At 48 kHz the reference uses the Recommendation's printed coefficients.
         let coefs = if fs == 48_000.0 {
             [
-                BiquadCoefs { b0: 1.53512485958697, b1: -2.69169618940638, b2: 1.19839281085285, a1: -1.69065929318241, a2: 0.73248077421585 },
-                BiquadCoefs { b0: 1.0, b1: -2.0, b2: 1.0, a1: -1.99004745483398, a2: 0.99007225036621 },
+                BiquadCoefs {
+                    b0: 1.53512485958697,
+                    b1: -2.69169618940638,
+                    b2: 1.19839281085285,
+                    a1: -1.69065929318241,
+                    a2: 0.73248077421585,
+                },
+                BiquadCoefs {
+                    b0: 1.0,
+                    b1: -2.0,
+                    b2: 1.0,
+                    a1: -1.99004745483398,
+                    a2: 0.99007225036621,
+                },
             ]
         } else {
             k_weighting(fs)
@@ -125,7 +147,12 @@ fn meter_matches_the_slow_reference() {
         in_blocks(&planes, 1234, |b| meter.process(b).unwrap());
         let r = meter.report();
         // Same formulas in f64; only summation order and the 14-digit coefficients differ.
-        assert_near(r.integrated_lufs, integrated, 1e-4, &format!("integrated at {fs}"));
+        assert_near(
+            r.integrated_lufs,
+            integrated,
+            1e-4,
+            &format!("integrated at {fs}"),
+        );
         assert_near(r.loudness_range_lu, lra, 1e-4, &format!("LRA at {fs}"));
     }
 }

@@ -27,7 +27,11 @@ fn tone(fs: f64, hz: f64, peak_dbfs: f64, phase: f64, seconds: f64) -> Vec<f32> 
     (0..n)
         .map(|i| {
             let edge = i.min(n - 1 - i);
-            let g = if edge < fade { 0.5 - 0.5 * (PI * edge as f64 / fade as f64).cos() } else { 1.0 };
+            let g = if edge < fade {
+                0.5 - 0.5 * (PI * edge as f64 / fade as f64).cos()
+            } else {
+                1.0
+            };
             (g * a * (2.0 * PI * hz * i as f64 / fs + phase).sin()) as f32
         })
         .collect()
@@ -45,22 +49,29 @@ fn tones_at_quarter_and_sixth_of_the_rate() {
     for fs in [44_100.0, 48_000.0, 96_000.0] {
         // (frequency as a fraction of fs, phase, peak dBFS, expected dBTP)
         let cases = [
-            (0.25, 0.0, -6.0, -6.0),          // samples on the peaks
-            (0.25, PI / 4.0, -6.0, -6.0),     // samples 3 dB below the peaks
+            (0.25, 0.0, -6.0, -6.0),      // samples on the peaks
+            (0.25, PI / 4.0, -6.0, -6.0), // samples 3 dB below the peaks
             (1.0 / 6.0, PI / 3.0, -6.0, -6.0),
             (1.0 / 8.0, PI / 8.0, -6.0, -6.0),
-            (0.25, PI / 4.0, 3.01, 3.01),     // samples at 0 dBFS, true peak +3 dBTP
+            (0.25, PI / 4.0, 3.01, 3.01), // samples at 0 dBFS, true peak +3 dBTP
         ];
         for (frac, phase, dbfs, expected) in cases {
             let x = tone(fs, frac * fs, dbfs, phase, 1.0);
             let m = measure(fs, &[x.clone(), x], 4096);
-            within_tolerance(max_true_peak_db(&m), expected, &format!("fs/{} at {fs}", 1.0 / frac));
+            within_tolerance(
+                max_true_peak_db(&m),
+                expected,
+                &format!("fs/{} at {fs}", 1.0 / frac),
+            );
         }
         // The +3 dBTP tone's samples sit at full scale: sample peak 0 dBFS.
         let x = tone(fs, 0.25 * fs, 3.01, PI / 4.0, 1.0);
         let m = measure(fs, &[x], 4096);
         assert!(peak_db(m.sample_peaks()[0]).unwrap().abs() < 0.01);
-        assert!(m.overs().total_events() > 0, "a +3 dBTP tone is an inter-sample over at {fs}");
+        assert!(
+            m.overs().total_events() > 0,
+            "a +3 dBTP tone is an inter-sample over at {fs}"
+        );
     }
 }
 
@@ -73,7 +84,11 @@ fn pulse_between_samples(fs: f64, seconds: f64) -> Vec<f32> {
     (0..n)
         .map(|i| {
             let t = i as f64 - centre;
-            let sinc = if t == 0.0 { 1.0 } else { (2.0 * PI * fc * t).sin() / (2.0 * PI * fc * t) };
+            let sinc = if t == 0.0 {
+                1.0
+            } else {
+                (2.0 * PI * fc * t).sin() / (2.0 * PI * fc * t)
+            };
             // A long Hann taper keeps it (very nearly) band-limited.
             let w = 0.5 + 0.5 * (PI * t / 2000.0).cos();
             (sinc * if t.abs() < 2000.0 { w } else { 0.0 }) as f32
@@ -88,8 +103,15 @@ fn zero_dbtp_pulses_between_samples_at_all_rates() {
         let sample = peak_db(x.iter().fold(0f32, |m, v| m.max(v.abs())) as f64).unwrap();
         let m = measure(fs, &[x], 4096);
         let tp = max_true_peak_db(&m);
-        within_tolerance(tp, 0.0, &format!("pulse at {fs} (sample peak {sample:.2} dBFS)"));
-        assert!(tp > sample, "the true peak is above the sample peak at {fs}");
+        within_tolerance(
+            tp,
+            0.0,
+            &format!("pulse at {fs} (sample peak {sample:.2} dBFS)"),
+        );
+        assert!(
+            tp > sample,
+            "the true peak is above the sample peak at {fs}"
+        );
     }
 }
 
@@ -107,7 +129,10 @@ fn random_tones_read_their_amplitude_within_the_oversampling_bound() {
             // The worst under-read of L-times oversampling is the cosine of half a sub-step;
             // the interpolator's passband ripple up to 0.35 fs is below 0.05 dB.
             let bound = 20.0 * (PI * f / (l * fs) / 1.0).cos().log10() - 0.05;
-            assert!(tp <= -3.0 + 0.05 && tp >= -3.0 + bound, "{f:.0} Hz at {fs}: {tp:.3} dBTP, seed 0x9e3779b9");
+            assert!(
+                tp <= -3.0 + 0.05 && tp >= -3.0 + bound,
+                "{f:.0} Hz at {fs}: {tp:.3} dBTP, seed 0x9e3779b9"
+            );
         }
     }
 }
@@ -138,7 +163,10 @@ fn oversampler_matches_a_slow_f64_reference() {
     let m = measure(fs, &[x], 777);
     let tp = m.true_peaks()[0];
     // f32 taps and products against f64: a few parts in 10^7.
-    assert!((tp - reference).abs() < 1e-5, "meter {tp} vs reference {reference}");
+    assert!(
+        (tp - reference).abs() < 1e-5,
+        "meter {tp} vs reference {reference}"
+    );
 }
 
 #[test]
@@ -154,11 +182,18 @@ fn block_size_invariance_and_over_spans() {
     for block in [1, 7, 64, 1000] {
         let m = measure(fs, &planes, block);
         assert_eq!(m.true_peaks(), reference.true_peaks(), "block {block}");
-        assert_eq!(m.overs().spans(), reference.overs().spans(), "block {block}");
+        assert_eq!(
+            m.overs().spans(),
+            reference.overs().spans(),
+            "block {block}"
+        );
     }
     let spans = reference.overs().spans();
     assert_eq!(spans.len(), 1);
     let (start, end) = (spans[0].0 as f64 / fs, spans[0].1 as f64 / fs);
     // The burst fades in and out over 20 ms; it is above full scale once the fade passes −3 dB.
-    assert!(start > 1.5 && start < 1.52 && end > 1.58 && end < 1.6, "{start}..{end}");
+    assert!(
+        start > 1.5 && start < 1.52 && end > 1.58 && end < 1.6,
+        "{start}..{end}"
+    );
 }

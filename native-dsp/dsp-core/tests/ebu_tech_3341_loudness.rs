@@ -39,7 +39,11 @@ fn case_1_and_2_steady_tones() {
 #[test]
 fn cases_3_to_5_gating() {
     let cases: [&[(Option<f64>, f64)]; 3] = [
-        &[(Some(-36.0), 10.0), (Some(-23.0), 60.0), (Some(-36.0), 10.0)],
+        &[
+            (Some(-36.0), 10.0),
+            (Some(-23.0), 60.0),
+            (Some(-36.0), 10.0),
+        ],
         &[
             (Some(-72.0), 10.0),
             (Some(-36.0), 10.0),
@@ -47,12 +51,21 @@ fn cases_3_to_5_gating() {
             (Some(-36.0), 10.0),
             (Some(-72.0), 10.0),
         ],
-        &[(Some(-26.0), 20.0), (Some(-20.0), 20.1), (Some(-26.0), 20.0)],
+        &[
+            (Some(-26.0), 20.0),
+            (Some(-20.0), 20.1),
+            (Some(-26.0), 20.0),
+        ],
     ];
     for fs in RATES {
         for (i, case) in cases.iter().enumerate() {
             let r = measure(fs, &stereo(fs, case), &stereo_roles());
-            assert_near(r.integrated_lufs, -23.0, TOL, &format!("case {} at {fs}", i + 3));
+            assert_near(
+                r.integrated_lufs,
+                -23.0,
+                TOL,
+                &format!("case {} at {fs}", i + 3),
+            );
         }
     }
 }
@@ -64,13 +77,34 @@ fn case_6_five_channels_and_5_1_with_lfe_excluded() {
         let front = tone_sequence(fs, &[(Some(-28.0), 20.0)]);
         let centre = tone_sequence(fs, &[(Some(-24.0), 20.0)]);
         let surround = tone_sequence(fs, &[(Some(-30.0), 20.0)]);
-        let five = vec![front.clone(), front.clone(), centre.clone(), surround.clone(), surround.clone()];
-        let r = measure(fs, &five, &ChannelRole::from_names(&["FL", "FR", "FC", "BL", "BR"]));
+        let five = vec![
+            front.clone(),
+            front.clone(),
+            centre.clone(),
+            surround.clone(),
+            surround.clone(),
+        ];
+        let r = measure(
+            fs,
+            &five,
+            &ChannelRole::from_names(&["FL", "FR", "FC", "BL", "BR"]),
+        );
         assert_near(r.integrated_lufs, -23.0, TOL, &format!("5.0 at {fs}"));
         // 5.1(side): a full-scale LFE must not count.
         let lfe = tone_sequence(fs, &[(Some(0.0), 20.0)]);
-        let six = vec![front.clone(), front, centre, lfe, surround.clone(), surround];
-        let r = measure(fs, &six, &ChannelRole::from_names(&["FL", "FR", "FC", "LFE", "SL", "SR"]));
+        let six = vec![
+            front.clone(),
+            front,
+            centre,
+            lfe,
+            surround.clone(),
+            surround,
+        ];
+        let r = measure(
+            fs,
+            &six,
+            &ChannelRole::from_names(&["FL", "FR", "FC", "LFE", "SL", "SR"]),
+        );
         assert_near(r.integrated_lufs, -23.0, TOL, &format!("5.1 at {fs}"));
     }
 }
@@ -133,8 +167,17 @@ fn case_10_and_13_maxima_of_bursts_at_any_offset() {
                     &[(None, awkward_offset(k)), (Some(-23.0), burst), (None, 1.0)],
                 );
                 let r = measure(fs, &planes, &stereo_roles());
-                let value = if which == "S" { r.short_term_max_lufs } else { r.momentary_max_lufs };
-                assert_near(value, -23.0, TOL, &format!("max {which}, file {k}, at {fs}"));
+                let value = if which == "S" {
+                    r.short_term_max_lufs
+                } else {
+                    r.momentary_max_lufs
+                };
+                assert_near(
+                    value,
+                    -23.0,
+                    TOL,
+                    &format!("max {which}, file {k}, at {fs}"),
+                );
             }
         }
     }
@@ -152,12 +195,21 @@ fn case_11_and_14_successive_maxima() {
                 let lead = (segment - burst) * (0.2 + 0.03 * k as f64);
                 let planes = stereo(
                     fs,
-                    &[(None, lead), (Some(level), burst), (None, segment - burst - lead)],
+                    &[
+                        (None, lead),
+                        (Some(level), burst),
+                        (None, segment - burst - lead),
+                    ],
                 );
                 in_blocks(&planes, usize::MAX, |b| meter.process(b).unwrap());
                 let (m, s) = meter.take_interval_maxima();
                 let value = if which == "S" { s } else { m };
-                assert_near(value, level, TOL, &format!("max {which} of segment {k} at {fs}"));
+                assert_near(
+                    value,
+                    level,
+                    TOL,
+                    &format!("max {which} of segment {k} at {fs}"),
+                );
             }
         }
     }
@@ -179,10 +231,12 @@ fn silence_and_short_input_are_undefined_not_infinite() {
 fn block_size_invariance() {
     let fs = 44_100.0;
     let mut rng = Rng(0x1234_5678);
-    let noise: Vec<f32> = (0..(fs as usize * 12)).map(|i| {
-        let env = if (i / 20_000) % 3 == 0 { 0.05 } else { 0.5 };
-        (rng.uniform() * env) as f32
-    }).collect();
+    let noise: Vec<f32> = (0..(fs as usize * 12))
+        .map(|i| {
+            let env = if (i / 20_000) % 3 == 0 { 0.05 } else { 0.5 };
+            (rng.uniform() * env) as f32
+        })
+        .collect();
     let planes = vec![noise.clone(), noise.iter().rev().copied().collect()];
     let reference = {
         let mut m = LoudnessMeter::new(fs, &stereo_roles()).unwrap();

@@ -5,9 +5,12 @@ mod common;
 use common::*;
 use dsp_core::loudness::{ChannelRole, LoudnessMeter};
 
+/// (level in dBFS or silence, seconds) segments of a 1 kHz tone.
+type Segments = &'static [(Option<f64>, f64)];
+
 #[test]
 fn cases_1_to_4() {
-    let cases: [(&[(Option<f64>, f64)], f64); 4] = [
+    let cases: [(Segments, f64); 4] = [
         (&[(Some(-20.0), 20.0), (Some(-30.0), 20.0)], 10.0),
         (&[(Some(-20.0), 20.0), (Some(-15.0), 20.0)], 5.0),
         (&[(Some(-40.0), 20.0), (Some(-20.0), 20.0)], 20.0),
@@ -29,7 +32,12 @@ fn cases_1_to_4() {
             let mut m = LoudnessMeter::new(fs, &ChannelRole::from_names(&["FL", "FR"])).unwrap();
             in_blocks(&planes, 4096, |b| m.process(b).unwrap());
             let r = m.report();
-            assert_near(r.loudness_range_lu, *expected, 1.0, &format!("3342 case {} at {fs}", i + 1));
+            assert_near(
+                r.loudness_range_lu,
+                *expected,
+                1.0,
+                &format!("3342 case {} at {fs}", i + 1),
+            );
         }
     }
 }

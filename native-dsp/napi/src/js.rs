@@ -13,7 +13,10 @@ use std::ptr::null_mut;
 pub enum JsError {
     Type(String),
     Range(String),
-    Error { code: &'static str, message: String },
+    Error {
+        code: &'static str,
+        message: String,
+    },
     /// A Node-API call failed, usually because an exception is already pending.
     Napi(&'static str),
 }
@@ -51,7 +54,14 @@ impl Env {
         let mut argv = [null_mut(); N];
         check(
             unsafe {
-                napi_get_cb_info(self.0, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut())
+                napi_get_cb_info(
+                    self.0,
+                    info,
+                    &mut argc,
+                    argv.as_mut_ptr(),
+                    null_mut(),
+                    null_mut(),
+                )
             },
             "napi_get_cb_info",
         )?;
@@ -70,7 +80,10 @@ impl Env {
 
     pub fn undefined(&self) -> JsResult<napi_value> {
         let mut r = null_mut();
-        check(unsafe { napi_get_undefined(self.0, &mut r) }, "napi_get_undefined")?;
+        check(
+            unsafe { napi_get_undefined(self.0, &mut r) },
+            "napi_get_undefined",
+        )?;
         Ok(r)
     }
 
@@ -82,7 +95,10 @@ impl Env {
 
     pub fn number(&self, x: f64) -> JsResult<napi_value> {
         let mut r = null_mut();
-        check(unsafe { napi_create_double(self.0, x, &mut r) }, "napi_create_double")?;
+        check(
+            unsafe { napi_create_double(self.0, x, &mut r) },
+            "napi_create_double",
+        )?;
         Ok(r)
     }
 
@@ -105,7 +121,10 @@ impl Env {
 
     pub fn object(&self) -> JsResult<napi_value> {
         let mut r = null_mut();
-        check(unsafe { napi_create_object(self.0, &mut r) }, "napi_create_object")?;
+        check(
+            unsafe { napi_create_object(self.0, &mut r) },
+            "napi_create_object",
+        )?;
         Ok(r)
     }
 
@@ -138,7 +157,10 @@ impl Env {
 
     pub fn set_index(&self, arr: napi_value, i: usize, v: napi_value) -> JsResult<()> {
         let i = u32::try_from(i).map_err(|_| JsError::Range("array too long".into()))?;
-        check(unsafe { napi_set_element(self.0, arr, i, v) }, "napi_set_element")
+        check(
+            unsafe { napi_set_element(self.0, arr, i, v) },
+            "napi_set_element",
+        )
     }
 
     /// Builds a JS array from items.
@@ -155,20 +177,23 @@ impl Env {
         Ok(arr)
     }
 
-    pub fn to_f64(&self, v: napi_value, name: &str) -> JsResult<f64> {
+    pub fn read_f64(&self, v: napi_value, name: &str) -> JsResult<f64> {
         if self.type_of(v)? != NAPI_NUMBER {
             return Err(JsError::Type(format!("{name} must be a number")));
         }
         let mut x = 0.0;
-        check(unsafe { napi_get_value_double(self.0, v, &mut x) }, "napi_get_value_double")?;
+        check(
+            unsafe { napi_get_value_double(self.0, v, &mut x) },
+            "napi_get_value_double",
+        )?;
         if !x.is_finite() {
             return Err(JsError::Range(format!("{name} must be finite, got {x}")));
         }
         Ok(x)
     }
 
-    pub fn to_usize(&self, v: napi_value, name: &str, max: usize) -> JsResult<usize> {
-        let x = self.to_f64(v, name)?;
+    pub fn read_usize(&self, v: napi_value, name: &str, max: usize) -> JsResult<usize> {
+        let x = self.read_f64(v, name)?;
         if x < 0.0 || x.fract() != 0.0 || x > max as f64 {
             return Err(JsError::Range(format!(
                 "{name} must be a whole number from 0 to {max}, got {x}"
@@ -182,7 +207,7 @@ impl Env {
         Ok(t == NAPI_UNDEFINED || t == NAPI_NULL)
     }
 
-    pub fn to_string_value(&self, v: napi_value, name: &str) -> JsResult<String> {
+    pub fn read_string(&self, v: napi_value, name: &str) -> JsResult<String> {
         if self.type_of(v)? != NAPI_STRING {
             return Err(JsError::Type(format!("{name} must be a string")));
         }
@@ -202,26 +227,44 @@ impl Env {
         String::from_utf8(buf).map_err(|_| JsError::Type(format!("{name} is not valid UTF-8")))
     }
 
-    pub fn to_array(&self, v: napi_value, name: &str) -> JsResult<Vec<napi_value>> {
+    pub fn read_array(&self, v: napi_value, name: &str) -> JsResult<Vec<napi_value>> {
         let mut is = false;
-        check(unsafe { napi_is_array(self.0, v, &mut is) }, "napi_is_array")?;
+        check(
+            unsafe { napi_is_array(self.0, v, &mut is) },
+            "napi_is_array",
+        )?;
         if !is {
             return Err(JsError::Type(format!("{name} must be an array")));
         }
         let mut len = 0u32;
-        check(unsafe { napi_get_array_length(self.0, v, &mut len) }, "napi_get_array_length")?;
+        check(
+            unsafe { napi_get_array_length(self.0, v, &mut len) },
+            "napi_get_array_length",
+        )?;
         (0..len)
             .map(|i| {
                 let mut r = null_mut();
-                check(unsafe { napi_get_element(self.0, v, i, &mut r) }, "napi_get_element")?;
+                check(
+                    unsafe { napi_get_element(self.0, v, i, &mut r) },
+                    "napi_get_element",
+                )?;
                 Ok(r)
             })
             .collect()
     }
 
-    fn typed_array(&self, v: napi_value, want: i32, name: &str, kind: &str) -> JsResult<(*mut c_void, usize)> {
+    fn typed_array(
+        &self,
+        v: napi_value,
+        want: i32,
+        name: &str,
+        kind: &str,
+    ) -> JsResult<(*mut c_void, usize)> {
         let mut is = false;
-        check(unsafe { napi_is_typedarray(self.0, v, &mut is) }, "napi_is_typedarray")?;
+        check(
+            unsafe { napi_is_typedarray(self.0, v, &mut is) },
+            "napi_is_typedarray",
+        )?;
         if !is {
             return Err(JsError::Type(format!("{name} must be a {kind}")));
         }
@@ -229,7 +272,15 @@ impl Env {
         let mut buffer = null_mut();
         check(
             unsafe {
-                napi_get_typedarray_info(self.0, v, &mut ty, &mut len, &mut data, &mut buffer, &mut offset)
+                napi_get_typedarray_info(
+                    self.0,
+                    v,
+                    &mut ty,
+                    &mut len,
+                    &mut data,
+                    &mut buffer,
+                    &mut offset,
+                )
             },
             "napi_get_typedarray_info",
         )?;
@@ -295,7 +346,8 @@ impl Env {
         let boxed: Box<Box<dyn Any>> = Box::new(Box::new(value));
         let raw = Box::into_raw(boxed) as *mut c_void;
         let mut r = null_mut();
-        let status = unsafe { napi_create_external(self.0, raw, Some(finalize_any), null_mut(), &mut r) };
+        let status =
+            unsafe { napi_create_external(self.0, raw, Some(finalize_any), null_mut(), &mut r) };
         if status != NAPI_OK {
             // SAFETY: ownership was not taken by the engine.
             drop(unsafe { Box::from_raw(raw as *mut Box<dyn Any>) });
@@ -307,10 +359,15 @@ impl Env {
     /// Borrows the Rust value inside an external made by `external`, checking its type.
     pub fn external_mut<'a, T: 'static>(&self, v: napi_value, name: &str) -> JsResult<&'a mut T> {
         if self.type_of(v)? != NAPI_EXTERNAL {
-            return Err(JsError::Type(format!("{name} must be a handle created by this addon")));
+            return Err(JsError::Type(format!(
+                "{name} must be a handle created by this addon"
+            )));
         }
         let mut raw = null_mut();
-        check(unsafe { napi_get_value_external(self.0, v, &mut raw) }, "napi_get_value_external")?;
+        check(
+            unsafe { napi_get_value_external(self.0, v, &mut raw) },
+            "napi_get_value_external",
+        )?;
         // SAFETY: every external this addon creates holds a Box<Box<dyn Any>>; JS is
         // single-threaded per environment and we never re-enter JS while the borrow lives.
         let any = unsafe { &mut *(raw as *mut Box<dyn Any>) };

@@ -30,7 +30,7 @@ fn version(e: Env, _info: napi_callback_info) -> JsResult<napi_value> {
 fn deinterleave(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let [bytes, channels] = e.args::<2>(info)?;
     let bytes = e.u8_slice(bytes, "bytes")?;
-    let channels = e.to_usize(channels, "channels", MAX_CHANNELS)?;
+    let channels = e.read_usize(channels, "channels", MAX_CHANNELS)?;
     if channels == 0 {
         return Err(JsError::Range("channels must be at least 1".into()));
     }
@@ -51,18 +51,18 @@ fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     if e.type_of(opts)? != NAPI_OBJECT {
         return Err(JsError::Type("options must be an object".into()));
     }
-    let sample_rate = e.to_f64(e.get(opts, "sampleRate")?, "sampleRate")?;
-    let names = e.to_array(e.get(opts, "channelNames")?, "channelNames")?;
+    let sample_rate = e.read_f64(e.get(opts, "sampleRate")?, "sampleRate")?;
+    let names = e.read_array(e.get(opts, "channelNames")?, "channelNames")?;
     let channel_names = names
         .into_iter()
-        .map(|v| e.to_string_value(v, "channelNames[]"))
+        .map(|v| e.read_string(v, "channelNames[]"))
         .collect::<JsResult<Vec<String>>>()?;
     let optional = |name: &str, default: usize, max: usize| -> JsResult<usize> {
         let v = e.get(opts, name)?;
         if e.is_nullish(v)? {
             Ok(default)
         } else {
-            e.to_usize(v, name, max)
+            e.read_usize(v, name, max)
         }
     };
     let options = AnalyzerOptions {
@@ -78,13 +78,15 @@ fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
 fn analyzer_process(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let [handle, planes] = e.args::<2>(info)?;
     let analyzer = e.external_mut::<Analyzer>(handle, "handle")?;
-    let planes = e.to_array(planes, "planes")?;
+    let planes = e.read_array(planes, "planes")?;
     let slices = planes
         .iter()
         .map(|&p| e.f32_slice(p, "planes[]"))
         .collect::<JsResult<Vec<&[f32]>>>()?;
     if slices.is_empty() {
-        return Err(JsError::Type("planes must hold one Float32Array per channel".into()));
+        return Err(JsError::Type(
+            "planes must hold one Float32Array per channel".into(),
+        ));
     }
     analyzer.process(&slices)?;
     e.undefined()
@@ -115,19 +117,32 @@ callback!(cb_analyzer_process_interleaved => analyzer_process_interleaved);
 callback!(cb_analyzer_finish => analyzer_finish);
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
-    let functions: [(&str, unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value); 6] = [
+    let functions: [(
+        &str,
+        unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
+    ); 6] = [
         ("version", cb_version),
         ("deinterleave", cb_deinterleave),
         ("analyzerCreate", cb_analyzer_create),
         ("analyzerProcess", cb_analyzer_process),
-        ("analyzerProcessInterleaved", cb_analyzer_process_interleaved),
+        (
+            "analyzerProcessInterleaved",
+            cb_analyzer_process_interleaved,
+        ),
         ("analyzerFinish", cb_analyzer_finish),
     ];
     for (name, f) in functions {
         let cname = CString::new(name).expect("static name");
         let mut func = null_mut();
         let status = unsafe {
-            napi_create_function(e.0, cname.as_ptr(), name.len(), Some(f), null_mut(), &mut func)
+            napi_create_function(
+                e.0,
+                cname.as_ptr(),
+                name.len(),
+                Some(f),
+                null_mut(),
+                &mut func,
+            )
         };
         if status != NAPI_OK {
             return Err(JsError::Napi("napi_create_function"));
@@ -151,7 +166,10 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
             null_mut()
         }
         Err(_) => {
-            e.throw(JsError::Error { code: "LATHE_DSP_PANIC", message: "panic while loading lathe-dsp".into() });
+            e.throw(JsError::Error {
+                code: "LATHE_DSP_PANIC",
+                message: "panic while loading lathe-dsp".into(),
+            });
             null_mut()
         }
     }

@@ -10,7 +10,10 @@ use dsp_core::timedomain::TimeDomainReport;
 
 fn series(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
     // NaN marks undefined points in a Float32Array (silence), documented in index.d.ts.
-    let v: Vec<f32> = values.iter().map(|x| x.map(|v| v as f32).unwrap_or(f32::NAN)).collect();
+    let v: Vec<f32> = values
+        .iter()
+        .map(|x| x.map(|v| v as f32).unwrap_or(f32::NAN))
+        .collect();
     e.f32_array(&v)
 }
 
@@ -18,17 +21,37 @@ fn loudness(e: Env, r: &LoudnessReport) -> JsResult<napi_value> {
     let o = e.object()?;
     e.set(o, "integratedLufs", e.opt_number(r.integrated_lufs)?)?;
     e.set(o, "loudnessRangeLu", e.opt_number(r.loudness_range_lu)?)?;
-    e.set(o, "loudnessRangeLowLufs", e.opt_number(r.loudness_range_low_lufs)?)?;
-    e.set(o, "loudnessRangeHighLufs", e.opt_number(r.loudness_range_high_lufs)?)?;
+    e.set(
+        o,
+        "loudnessRangeLowLufs",
+        e.opt_number(r.loudness_range_low_lufs)?,
+    )?;
+    e.set(
+        o,
+        "loudnessRangeHighLufs",
+        e.opt_number(r.loudness_range_high_lufs)?,
+    )?;
     e.set(o, "momentaryMaxLufs", e.opt_number(r.momentary_max_lufs)?)?;
     e.set(o, "shortTermMaxLufs", e.opt_number(r.short_term_max_lufs)?)?;
     e.set(o, "relativeGateLufs", e.opt_number(r.relative_gate_lufs)?)?;
     e.set(o, "momentarySeries", series(e, &r.momentary_series)?)?;
     e.set(o, "shortTermSeries", series(e, &r.short_term_series)?)?;
     e.set(o, "seriesIntervalSeconds", e.number(0.1)?)?;
-    e.set(o, "evaluationIntervalSeconds", e.number(r.evaluation_interval_seconds)?)?;
-    e.set(o, "shortTermHistogram", e.u32_array(&r.short_term_histogram)?)?;
-    e.set(o, "shortTermHistogramMinLufs", e.number(dsp_core::loudness::HISTOGRAM_MIN_LUFS)?)?;
+    e.set(
+        o,
+        "evaluationIntervalSeconds",
+        e.number(r.evaluation_interval_seconds)?,
+    )?;
+    e.set(
+        o,
+        "shortTermHistogram",
+        e.u32_array(&r.short_term_histogram)?,
+    )?;
+    e.set(
+        o,
+        "shortTermHistogramMinLufs",
+        e.number(dsp_core::loudness::HISTOGRAM_MIN_LUFS)?,
+    )?;
     let [p10, p50, p95] = r.short_term_percentiles_lufs;
     let p = e.object()?;
     e.set(p, "p10", e.opt_number(p10)?)?;
@@ -58,8 +81,16 @@ fn time_domain(e: Env, t: &TimeDomainReport) -> JsResult<napi_value> {
     e.set(o, "rmsDbfs", e.opt_number(t.rms_dbfs)?)?;
     e.set(o, "crestFactorDb", e.opt_number(t.crest_factor_db)?)?;
     e.set(o, "zeroCrossingRateHz", e.number(t.zero_crossing_rate_hz)?)?;
-    e.set(o, "leadingSilenceSeconds", e.number(t.leading_silence_seconds)?)?;
-    e.set(o, "trailingSilenceSeconds", e.number(t.trailing_silence_seconds)?)?;
+    e.set(
+        o,
+        "leadingSilenceSeconds",
+        e.number(t.leading_silence_seconds)?,
+    )?;
+    e.set(
+        o,
+        "trailingSilenceSeconds",
+        e.number(t.trailing_silence_seconds)?,
+    )?;
     let channels = e.array_of(t.channels.iter(), |c| {
         let co = e.object()?;
         e.set(co, "rmsDbfs", e.opt_number(c.rms_dbfs)?)?;
@@ -76,9 +107,17 @@ fn time_domain(e: Env, t: &TimeDomainReport) -> JsResult<napi_value> {
             let so = e.object()?;
             e.set(so, "correlation", e.opt_number(s.correlation)?)?;
             e.set(so, "sideToMidDb", e.opt_number(s.side_to_mid_db)?)?;
-            e.set(so, "monoCompatibilityLossDb", e.opt_number(s.mono_compatibility_loss_db)?)?;
+            e.set(
+                so,
+                "monoCompatibilityLossDb",
+                e.opt_number(s.mono_compatibility_loss_db)?,
+            )?;
             e.set(so, "correlationSeries", e.f32_array(&s.correlation_series)?)?;
-            e.set(so, "correlationSeriesIntervalSeconds", e.number(s.width_series_interval_seconds)?)?;
+            e.set(
+                so,
+                "correlationSeriesIntervalSeconds",
+                e.number(s.width_series_interval_seconds)?,
+            )?;
             so
         }
     };
@@ -96,9 +135,21 @@ pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
     e.set(l, "truePeakDbtp", e.opt_number(r.true_peak_dbtp)?)?;
     e.set(l, "samplePeakDbfs", e.opt_number(r.sample_peak_dbfs)?)?;
     e.set(l, "plrDb", e.opt_number(r.plr_db)?)?;
-    e.set(l, "channelTruePeakDbtp", opt_list(e, &r.channel_true_peak_dbtp)?)?;
-    e.set(l, "channelSamplePeakDbfs", opt_list(e, &r.channel_sample_peak_dbfs)?)?;
-    e.set(l, "truePeakOversampling", e.number(r.true_peak_oversampling as f64)?)?;
+    e.set(
+        l,
+        "channelTruePeakDbtp",
+        opt_list(e, &r.channel_true_peak_dbtp)?,
+    )?;
+    e.set(
+        l,
+        "channelSamplePeakDbfs",
+        opt_list(e, &r.channel_sample_peak_dbfs)?,
+    )?;
+    e.set(
+        l,
+        "truePeakOversampling",
+        e.number(r.true_peak_oversampling as f64)?,
+    )?;
     e.set(o, "loudness", l)?;
     e.set(o, "timeDomain", time_domain(e, &r.time_domain)?)?;
     e.set(o, "qc", e.array_of(r.findings.iter(), |f| finding(e, f))?)?;

@@ -35,7 +35,7 @@ pub fn sine_into(out: &mut Vec<f32>, fs: f64, hz: f64, dbfs: f64, seconds: f64) 
 
 pub fn silence_into(out: &mut Vec<f32>, fs: f64, seconds: f64) {
     let n = (seconds * fs).round() as usize;
-    out.extend(std::iter::repeat(0.0f32).take(n));
+    out.extend(std::iter::repeat_n(0.0f32, n));
 }
 
 /// A sequence of (dBFS or None for silence, seconds) segments of a 1 kHz sine.
