@@ -19,6 +19,7 @@ Usage:
 
 Options for analyze:
   --json                           one JSON object on stdout instead of the table
+  --spectrogram                    with --json, include the spectrogram (1024 × 160 dB values)
 
 Exit status: 0 success, 1 the file could not be analysed (the message says why), 2 usage error.
 Environment: LATHE_FFMPEG / LATHE_FFPROBE choose the ffmpeg and ffprobe binaries.`;
@@ -44,7 +45,11 @@ async function versionText(): Promise<string> {
 async function analyzeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      spectrogram: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
   });
   if (values.help) {
@@ -52,7 +57,7 @@ async function analyzeCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new LatheError('USAGE', 'analyze takes exactly one FILE (see lathe --help)');
-  const result = await analyzeFile(positionals[0]!);
+  const result = await analyzeFile(positionals[0]!, { includeSpectrogram: values.spectrogram });
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderAnalysis(result)}\n`);
   return 0;
 }

@@ -9,7 +9,7 @@ export interface AnalyzerOptions {
   sampleRate: number;
   /** ffmpeg channel names in stream order: FL, FR, FC, LFE, BL, BR, SL, SR … (decides BS.1770 weights). */
   channelNames: string[];
-  /** Spectrogram size for display; defaults 1024 columns × 160 rows. */
+  /** Spectrogram size for display; defaults 1024 columns (rounded down to even) × 160 rows. */
   spectrogramColumns?: number;
   spectrogramRows?: number;
 }
@@ -80,6 +80,38 @@ export interface NativeTimeDomain {
   stereo: NativeStereo | null;
 }
 
+export interface NativeBand {
+  /** Nominal centre (IEC 61260 / ISO 266): 20, 25, 31.5 … 20000 Hz. */
+  hz: number;
+  centreHz: number;
+  lowHz: number;
+  highHz: number;
+  /** Band level in dB where a sine of peak amplitude A reads 20·log10(A); null above Nyquist or for silence. */
+  db: number | null;
+}
+
+export interface NativeSpectral {
+  thirdOctave: NativeBand[];
+  /** 1/6-octave smoothed long-term spectrum on a log grid (about 256 points) for plots. */
+  curve: { hz: Float32Array; db: Float32Array };
+  /** Per third-octave band, 10·log10(P_side / P_mid); empty without a stereo pair. */
+  sideToMidDb: (number | null)[];
+  spectralCentroidHz: number | null;
+  /** Frequency below which 85 % of the power lies. */
+  rolloffHz: number | null;
+  harmonicToNoiseDb: number | null;
+  /** A brick-wall low-pass in the content (lossy source), if detected. */
+  cutoffHz: number | null;
+  spectrogram: {
+    columns: number;
+    rows: number;
+    rowHz: Float32Array;
+    secondsPerColumn: number;
+    /** Column-major: db[column * rows + row]; −180 for silence. */
+    db: Float32Array;
+  };
+}
+
 export interface NativeAnalysis {
   sampleRate: number;
   channels: number;
@@ -87,6 +119,7 @@ export interface NativeAnalysis {
   durationSeconds: number;
   loudness: NativeLoudness;
   timeDomain: NativeTimeDomain;
+  spectral: NativeSpectral;
   qc: NativeFinding[];
 }
 

@@ -51,10 +51,20 @@ export interface AnalysisResult {
     shortTermDistribution: { minLufs: number; binLu: number; counts: number[] };
     shortTermPercentilesLufs: { p10: number | null; p50: number | null; p95: number | null };
   };
+  spectrum: {
+    thirdOctave: { hz: number; db: number | null }[];
+    curve: { hz: number; db: number }[];
+    spectralCentroidHz: number | null;
+    rolloffHz: number | null;
+    cutoffHz: number | null;
+  };
+  /** For the UI; `lathe analyze --json` leaves it out unless asked (--spectrogram). */
+  spectrogram?: { columns: number; rows: number; rowHz: number[]; secondsPerColumn: number; db: number[] };
   stereo: {
     correlation: number | null;
     sideToMidDb: number | null;
     monoCompatibilityLossDb: number | null;
+    bands: { hz: number; sideToMidDb: number | null }[];
     correlationSeries: { intervalSeconds: number; values: number[] };
   } | null;
   levels: {
@@ -71,10 +81,14 @@ export interface AnalysisResult {
       zeroCrossingRateHz: number;
     }[];
   };
+  /** The seed metrics engineers quote. */
   features: {
     rmsDbfs: number | null;
     crestFactorDb: number | null;
     zeroCrossingRateHz: number;
+    spectralCentroidHz: number | null;
+    spectralRolloffHz: number | null;
+    harmonicToNoiseDb: number | null;
   };
   qc: QcFinding[];
   meter: {
@@ -90,6 +104,8 @@ export interface AnalyzeOptions {
   onProgress?: (fraction: number) => void;
   spectrogramColumns?: number;
   spectrogramRows?: number;
+  /** Include the spectrogram (about 160 k values) in the result. */
+  includeSpectrogram?: boolean;
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -111,9 +127,10 @@ function finding(f: NativeFinding, names: string[]): QcFinding {
 }
 
 /** Shapes the native report and the probe into the analysis interface. */
-export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResult {
+export function shapeResult(probe: AudioProbe, r: NativeAnalysis, options: { includeSpectrogram?: boolean } = {}): AnalysisResult {
   const l = r.loudness;
   const t = r.timeDomain;
+  const sp = r.spectral;
   const names = probe.channelNames;
   const qc = [...r.qc.map((f) => finding(f, names)), ...formatFindings(probe, r.durationSeconds)].sort(
     (a, b) => a.startSeconds - b.startSeconds,
@@ -169,10 +186,29 @@ export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResul
         p95: round(l.shortTermPercentilesLufs.p95),
       },
     },
+    spectrum: {
+      thirdOctave: sp.thirdOctave.map((b) => ({ hz: b.hz, db: round(b.db, 2) })),
+      curve: Array.from(sp.curve.hz, (hz, i) => ({ hz: round(hz, 2)!, db: round(sp.curve.db[i]!, 2)! })),
+      spectralCentroidHz: round(sp.spectralCentroidHz, 1),
+      rolloffHz: round(sp.rolloffHz, 1),
+      cutoffHz: round(sp.cutoffHz, 0),
+    },
+    ...(options.includeSpectrogram
+      ? {
+          spectrogram: {
+            columns: sp.spectrogram.columns,
+            rows: sp.spectrogram.rows,
+            rowHz: Array.from(sp.spectrogram.rowHz, (v) => round(v, 2)!),
+            secondsPerColumn: sp.spectrogram.secondsPerColumn,
+            db: Array.from(sp.spectrogram.db, (v) => round(v, 1)!),
+          },
+        }
+      : {}),
     stereo: t.stereo && {
       correlation: round(t.stereo.correlation),
       sideToMidDb: round(t.stereo.sideToMidDb),
       monoCompatibilityLossDb: round(t.stereo.monoCompatibilityLossDb),
+      bands: sp.thirdOctave.map((b, i) => ({ hz: b.hz, sideToMidDb: round(sp.sideToMidDb[i] ?? null, 2) })),
       correlationSeries: {
         intervalSeconds: t.stereo.correlationSeriesIntervalSeconds,
         values: Array.from(t.stereo.correlationSeries, (v) => round(v, 3)!),
@@ -199,6 +235,9 @@ export function shapeResult(probe: AudioProbe, r: NativeAnalysis): AnalysisResul
       rmsDbfs: round(t.rmsDbfs),
       crestFactorDb: round(t.crestFactorDb),
       zeroCrossingRateHz: round(t.zeroCrossingRateHz, 2)!,
+      spectralCentroidHz: round(sp.spectralCentroidHz, 1),
+      spectralRolloffHz: round(sp.rolloffHz, 1),
+      harmonicToNoiseDb: round(sp.harmonicToNoiseDb, 2),
     },
     qc,
     meter: {
@@ -231,5 +270,5 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
   })) {
     dsp.analyzerProcessInterleaved(handle, chunk);
   }
-  return shapeResult(probe, dsp.analyzerFinish(handle));
+  return shapeResult(probe, dsp.analyzerFinish(handle), options);
 }

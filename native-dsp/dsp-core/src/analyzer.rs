@@ -5,13 +5,14 @@
 use crate::error::{check_format, check_planes, DspError};
 use crate::loudness::{ChannelRole, LoudnessMeter, LoudnessReport};
 use crate::qc::{QcFinding, Severity};
+use crate::spectral::{SpectralAnalyzer, SpectralOptions, SpectralReport};
 use crate::timedomain::{TimeDomainAnalyzer, TimeDomainOptions, TimeDomainReport};
 use crate::truepeak::{peak_db, TruePeakMeter};
 
-/// Frames collected before the meters run on them. The meters run on two threads (loudness and
-/// time-domain on one, true peak and spectrum on the other); a batch this size keeps the cost of
-/// starting a thread (tens of microseconds) far below the work (milliseconds).
-const BATCH_FRAMES: usize = 32_768;
+/// Frames collected before the meters run on them: about 3 s at 44.1 kHz (1 MiB per channel).
+/// The meters run on two threads (true peak on one, loudness, time domain and spectrum on the
+/// other), and batches this large keep thread hand-offs rare.
+const BATCH_FRAMES: usize = 131_072;
 
 #[derive(Debug, Clone)]
 pub struct AnalyzerOptions {
@@ -37,6 +38,8 @@ pub struct AnalysisReport {
     pub true_peak_oversampling: usize,
     /// Levels, stereo image and time-domain QC.
     pub time_domain: TimeDomainReport,
+    /// Long-term spectrum, spectrogram and the spectral seed metrics.
+    pub spectral: SpectralReport,
     pub findings: Vec<QcFinding>,
 }
 
@@ -46,6 +49,7 @@ pub struct Analyzer {
     loudness: LoudnessMeter,
     true_peak: TruePeakMeter,
     time_domain: TimeDomainAnalyzer,
+    spectral: SpectralAnalyzer,
     /// Planar frames waiting to be measured (at most BATCH_FRAMES).
     pending: Vec<Vec<f32>>,
     parallel: bool,
@@ -70,6 +74,16 @@ impl Analyzer {
                 sample_rate,
                 channels,
                 TimeDomainOptions {
+                    included: included.clone(),
+                    stereo_pair,
+                },
+            )?,
+            spectral: SpectralAnalyzer::new(
+                sample_rate,
+                channels,
+                SpectralOptions {
+                    spectrogram_columns: options.spectrogram_columns,
+                    spectrogram_rows: options.spectrogram_rows,
                     included,
                     stereo_pair,
                 },
@@ -143,16 +157,19 @@ impl Analyzer {
             return Ok(());
         }
         let planes: Vec<&[f32]> = self.pending.iter().map(|p| p.as_slice()).collect();
-        let (loudness, time_domain, true_peak) = (
+        let (loudness, time_domain, true_peak, spectral) = (
             &mut self.loudness,
             &mut self.time_domain,
             &mut self.true_peak,
+            &mut self.spectral,
         );
         let (a, b) = if self.parallel {
             std::thread::scope(|scope| {
+                // True peak is the heaviest meter; the other three together weigh about as much.
                 let first = scope.spawn(|| {
                     loudness.process(&planes)?;
-                    time_domain.process(&planes)
+                    time_domain.process(&planes)?;
+                    spectral.process(&planes)
                 });
                 let second = true_peak.process(&planes);
                 let first = first
@@ -164,7 +181,10 @@ impl Analyzer {
             let first = loudness
                 .process(&planes)
                 .and_then(|_| time_domain.process(&planes));
-            (first, true_peak.process(&planes))
+            let second = true_peak
+                .process(&planes)
+                .and_then(|_| spectral.process(&planes));
+            (first, second)
         };
         for p in self.pending.iter_mut() {
             p.clear();
@@ -189,8 +209,22 @@ impl Analyzer {
             _ => None,
         };
         let time_domain = self.time_domain.finish();
+        let spectral = self.spectral.finish();
         let mut findings = time_domain.findings.clone();
         self.over_findings(&mut findings);
+        if let Some(cutoff) = spectral.cutoff_hz {
+            findings.push(QcFinding {
+                kind: "lossy-cutoff",
+                severity: Severity::Warning,
+                start_seconds: 0.0,
+                end_seconds: self.frames as f64 / self.sample_rate,
+                channel: None,
+                message: format!(
+                    "the spectrum stops abruptly at {:.1} kHz: typical of a source that went through a lossy codec (or was upsampled)",
+                    cutoff / 1000.0
+                ),
+            });
+        }
         findings.sort_by(|a, b| a.start_seconds.total_cmp(&b.start_seconds));
         Ok(AnalysisReport {
             sample_rate: self.sample_rate,
@@ -205,6 +239,7 @@ impl Analyzer {
             plr_db,
             true_peak_oversampling: self.true_peak.factor(),
             time_domain,
+            spectral,
             findings,
         })
     }

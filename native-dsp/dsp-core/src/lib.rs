@@ -11,8 +11,10 @@
 pub mod analyzer;
 pub mod biquad;
 pub mod error;
+pub mod fft;
 pub mod loudness;
 pub mod qc;
+pub mod spectral;
 pub mod timedomain;
 pub mod truepeak;
 

@@ -67,8 +67,9 @@ fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     };
     let options = AnalyzerOptions {
         channel_names,
-        spectrogram_columns: optional("spectrogramColumns", 1024, 16_384)?.max(1),
-        spectrogram_rows: optional("spectrogramRows", 160, 1024)?.max(1),
+        // The spectrogram merges its columns in pairs, so it needs an even count of at least 2.
+        spectrogram_columns: (optional("spectrogramColumns", 1024, 16_384)? & !1).max(2),
+        spectrogram_rows: optional("spectrogramRows", 160, 2048)?.max(2),
     };
     let analyzer = Analyzer::new(sample_rate, options)?;
     e.external(analyzer)

@@ -6,6 +6,7 @@ use crate::sys::napi_value;
 use dsp_core::analyzer::AnalysisReport;
 use dsp_core::loudness::LoudnessReport;
 use dsp_core::qc::QcFinding;
+use dsp_core::spectral::SpectralReport;
 use dsp_core::timedomain::TimeDomainReport;
 
 fn series(e: Env, values: &[Option<f64>]) -> JsResult<napi_value> {
@@ -125,6 +126,45 @@ fn time_domain(e: Env, t: &TimeDomainReport) -> JsResult<napi_value> {
     Ok(o)
 }
 
+fn spectral(e: Env, s: &SpectralReport) -> JsResult<napi_value> {
+    let o = e.object()?;
+    let bands = e.array_of(s.third_octave.iter(), |b| {
+        let bo = e.object()?;
+        e.set(bo, "hz", e.number(b.nominal_hz)?)?;
+        e.set(bo, "centreHz", e.number(b.centre_hz)?)?;
+        e.set(bo, "lowHz", e.number(b.low_hz)?)?;
+        e.set(bo, "highHz", e.number(b.high_hz)?)?;
+        e.set(bo, "db", e.opt_number(b.db)?)?;
+        Ok(bo)
+    })?;
+    e.set(o, "thirdOctave", bands)?;
+    let hz: Vec<f32> = s.curve.iter().map(|p| p.0 as f32).collect();
+    let db: Vec<f32> = s.curve.iter().map(|p| p.1 as f32).collect();
+    let curve = e.object()?;
+    e.set(curve, "hz", e.f32_array(&hz)?)?;
+    e.set(curve, "db", e.f32_array(&db)?)?;
+    e.set(o, "curve", curve)?;
+    e.set(o, "sideToMidDb", opt_list(e, &s.side_to_mid_db)?)?;
+    e.set(
+        o,
+        "spectralCentroidHz",
+        e.opt_number(s.spectral_centroid_hz)?,
+    )?;
+    e.set(o, "rolloffHz", e.opt_number(s.rolloff_hz)?)?;
+    e.set(o, "harmonicToNoiseDb", e.opt_number(s.hnr_db)?)?;
+    e.set(o, "cutoffHz", e.opt_number(s.cutoff_hz)?)?;
+    let g = &s.spectrogram;
+    let sg = e.object()?;
+    e.set(sg, "columns", e.number(g.columns as f64)?)?;
+    e.set(sg, "rows", e.number(g.rows as f64)?)?;
+    let row_hz: Vec<f32> = g.row_hz.iter().map(|&v| v as f32).collect();
+    e.set(sg, "rowHz", e.f32_array(&row_hz)?)?;
+    e.set(sg, "secondsPerColumn", e.number(g.seconds_per_column)?)?;
+    e.set(sg, "db", e.f32_array(&g.db)?)?;
+    e.set(o, "spectrogram", sg)?;
+    Ok(o)
+}
+
 pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
     let o = e.object()?;
     e.set(o, "sampleRate", e.number(r.sample_rate)?)?;
@@ -152,6 +192,7 @@ pub fn analysis(e: Env, r: &AnalysisReport) -> JsResult<napi_value> {
     )?;
     e.set(o, "loudness", l)?;
     e.set(o, "timeDomain", time_domain(e, &r.time_domain)?)?;
+    e.set(o, "spectral", spectral(e, &r.spectral)?)?;
     e.set(o, "qc", e.array_of(r.findings.iter(), |f| finding(e, f))?)?;
     Ok(o)
 }
