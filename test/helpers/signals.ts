@@ -6,7 +6,8 @@ export const dbToAmp = (db: number) => 10 ** (db / 20);
 export class Rng {
   private s: bigint;
   constructor(seed: number) {
-    this.s = BigInt(seed) | 1n;
+    // Distinct seeds give distinct streams (an odd state is all xorshift needs).
+    this.s = BigInt(seed) * 2n + 1n;
   }
   /** Uniform in [-1, 1). */
   uniform(): number {
