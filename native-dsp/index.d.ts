@@ -12,6 +12,8 @@ export interface AnalyzerOptions {
   /** Spectrogram size for display; defaults 1024 columns (rounded down to even) × 160 rows. */
   spectrogramColumns?: number;
   spectrogramRows?: number;
+  /** 1: measure on the calling thread only; 2 (default): use a second thread when there is a second core. */
+  threads?: 1 | 2;
 }
 
 export interface NativeFinding {
@@ -131,6 +133,14 @@ export function analyzerProcess(handle: AnalyzerHandle, planes: Float32Array[]):
 export function analyzerProcessInterleaved(handle: AnalyzerHandle, bytes: Uint8Array): void;
 export function analyzerFinish(handle: AnalyzerHandle): NativeAnalysis;
 
+// Unix only (undefined on Windows): decoded audio straight from a child process's pipe into the
+// analyser, without JavaScript streams in between.
+/** A close-on-exec pipe; hand `writeFd` to the child as its stdout, then close both ends. */
+export function pipeCreate(): { readFd: number; writeFd: number };
+export function fdClose(fd: number): void;
+/** Reads up to maxBytes (blocking), measures them; returns the bytes read, 0 at end of stream. */
+export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: number): number;
+
 declare const addon: {
   version: typeof version;
   deinterleave: typeof deinterleave;
@@ -138,5 +148,8 @@ declare const addon: {
   analyzerProcess: typeof analyzerProcess;
   analyzerProcessInterleaved: typeof analyzerProcessInterleaved;
   analyzerFinish: typeof analyzerFinish;
+  pipeCreate?: typeof pipeCreate;
+  fdClose?: typeof fdClose;
+  analyzerProcessFd?: typeof analyzerProcessFd;
 };
 export default addon;

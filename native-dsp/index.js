@@ -35,4 +35,7 @@ export const {
   analyzerProcess,
   analyzerProcessInterleaved,
   analyzerFinish,
+  pipeCreate,
+  fdClose,
+  analyzerProcessFd,
 } = addon;

@@ -74,7 +74,7 @@ describe('lathe analyze refuses bad input clearly', () => {
       bytes[Math.floor(i)] = seed >>> 24;
     }
     writeFileSync(at('corrupt.flac'), bytes);
-    expectFailure(['analyze', at('corrupt.flac')], /corrupt\.flac: corrupt audio data near [0-9.]+ s \(ffmpeg: .+\)$/);
+    expectFailure(['analyze', at('corrupt.flac')], /corrupt\.flac: corrupt audio data \(ffmpeg: .+\)$/);
   });
 
   it('a WAV with zero samples', () => {

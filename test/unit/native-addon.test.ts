@@ -61,6 +61,13 @@ describe('native-dsp addon', () => {
     }
   });
 
+  it('measures the same on one thread as on two', () => {
+    const planes = musicLike(44_100, 10, 8);
+    const one = dsp.analyzerCreate({ sampleRate: 44_100, channelNames: stereo, threads: 1 });
+    dsp.analyzerProcess(one, planes);
+    expect(dsp.analyzerFinish(one)).toEqual(analyse(planes, 4096, 44_100));
+  });
+
   it('deinterleaves f32le bytes into planes, and the interleaved path measures the same', () => {
     const [l, r] = musicLike(44_100, 3, 2);
     const inter = new Float32Array(l.length * 2);

@@ -3,7 +3,7 @@
 // the engine read. Field names are part of that interface: keep them stable.
 import dsp, { type NativeAnalysis, type NativeFinding } from '#native-dsp';
 import { LatheError } from '../errors.js';
-import { decodeInterleaved } from '../media/decode.js';
+import { decodeInterleaved, decodeToFd } from '../media/decode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { formatFindings } from './format-qc.js';
 
@@ -264,11 +264,17 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
     throw new LatheError('UNSUPPORTED_FORMAT', `cannot be analysed: ${(e as Error).message}`, { file, cause: e });
   }
   const expectedFrames = (probe.durationSeconds ?? 0) * probe.sampleRate;
-  for await (const chunk of decodeInterleaved(probe, {
+  const decodeOptions = {
     signal: options.signal,
-    onProgress: expectedFrames > 0 && options.onProgress ? (f) => options.onProgress!(Math.min(1, f / expectedFrames)) : undefined,
-  })) {
-    dsp.analyzerProcessInterleaved(handle, chunk);
+    onProgress:
+      expectedFrames > 0 && options.onProgress ? (f: number) => options.onProgress!(Math.min(1, f / expectedFrames)) : undefined,
+  };
+  const { pipeCreate, fdClose, analyzerProcessFd } = dsp;
+  if (pipeCreate && fdClose && analyzerProcessFd) {
+    // Unix: the addon reads ffmpeg's pipe itself.
+    await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => analyzerProcessFd(handle, fd, max), decodeOptions);
+  } else {
+    for await (const chunk of decodeInterleaved(probe, decodeOptions)) dsp.analyzerProcessInterleaved(handle, chunk);
   }
   return shapeResult(probe, dsp.analyzerFinish(handle), options);
 }

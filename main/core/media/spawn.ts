@@ -1,7 +1,6 @@
 // The one place that starts ffmpeg and ffprobe processes (fluent-ffmpeg is archived upstream).
 // Arguments are passed as an array, never through a shell, so no file name is ever interpreted.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { LatheError } from '../errors.js';
 import { resolveTool, type ToolName } from './tools.js';
 
@@ -37,10 +36,10 @@ export function runTool(name: ToolName, args: string[], signal?: AbortSignal): P
   });
 }
 
-/** Starts a tool whose stdout is consumed as a stream (decoding). */
-export function startTool(name: ToolName, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+/** Starts a tool whose output is consumed while it runs (decoding); `stdio` says where it goes. */
+export function startTool(name: ToolName, args: string[], stdio: StdioOptions): ChildProcess {
   const tool = resolveTool(name);
-  return spawn(tool.path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  return spawn(tool.path, args, { stdio, windowsHide: true });
 }
 
 /** The first line of `TOOL -version`, for `lathe --version`. */

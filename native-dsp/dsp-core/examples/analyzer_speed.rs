@@ -1,5 +1,5 @@
 //! Times the whole analysis and each meter on 4 minutes of stereo material at 44.1 kHz:
-//! `cargo run --release --example analyzer_speed [noise|music]`.
+//! `cargo run --release --example analyzer_speed [noise|music] [all|only] [parallel|serial]`.
 use dsp_core::analyzer::{Analyzer, AnalyzerOptions};
 use dsp_core::loudness::{ChannelRole, LoudnessMeter};
 use dsp_core::spectral::{SpectralAnalyzer, SpectralOptions};
@@ -39,6 +39,11 @@ fn main() {
     let block = 8192;
     let names = ["FL".to_string(), "FR".to_string()];
     let only = std::env::args().nth(2).as_deref() == Some("only");
+    let threads = if std::env::args().nth(3).as_deref() == Some("serial") {
+        1
+    } else {
+        2
+    };
     for _ in 0..2 {
         time("analyzer", || {
             let mut a = Analyzer::new(
@@ -47,6 +52,7 @@ fn main() {
                     channel_names: names.to_vec(),
                     spectrogram_columns: 1024,
                     spectrogram_rows: 160,
+                    threads,
                 },
             )
             .unwrap();

@@ -20,6 +20,10 @@ pub struct AnalyzerOptions {
     pub channel_names: Vec<String>,
     pub spectrogram_columns: usize,
     pub spectrogram_rows: usize,
+    /// 1 measures on the calling thread only; 2 (the default from JavaScript) lends the meters a
+    /// second thread when the machine has a second core. A batch runner that already keeps
+    /// every core busy asks for 1.
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +56,8 @@ pub struct Analyzer {
     spectral: SpectralAnalyzer,
     /// Planar frames waiting to be measured (at most BATCH_FRAMES).
     pending: Vec<Vec<f32>>,
+    /// Bytes of a frame split across two reads of a byte stream (fewer than one frame).
+    carry: Vec<u8>,
     parallel: bool,
     frames: u64,
     finished: bool,
@@ -89,7 +95,9 @@ impl Analyzer {
                 },
             )?,
             pending: vec![Vec::with_capacity(BATCH_FRAMES); channels],
-            parallel: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+            carry: Vec::new(),
+            parallel: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+                && std::env::var("LATHE_SERIAL").is_err(),
             frames: 0,
             finished: false,
         })
@@ -151,45 +159,78 @@ impl Analyzer {
         Ok(())
     }
 
+    /// Bytes of an interleaved f32le stream cut anywhere (as pipe reads cut it): whole frames
+    /// are measured, a trailing partial frame waits for the next call.
+    pub fn process_f32le_stream(&mut self, bytes: &[u8]) -> Result<(), DspError> {
+        let frame_bytes = 4 * self.channels;
+        let mut rest = bytes;
+        if !self.carry.is_empty() {
+            let need = (frame_bytes - self.carry.len()).min(rest.len());
+            self.carry.extend_from_slice(&rest[..need]);
+            rest = &rest[need..];
+            if self.carry.len() < frame_bytes {
+                return Ok(());
+            }
+            let frame = std::mem::take(&mut self.carry);
+            self.process_interleaved_f32le(&frame)?;
+        }
+        let whole = rest.len() - rest.len() % frame_bytes;
+        self.process_interleaved_f32le(&rest[..whole])?;
+        self.carry.extend_from_slice(&rest[whole..]);
+        Ok(())
+    }
+
+    /// Bytes of a partial frame left over from `process_f32le_stream`.
+    pub fn pending_partial_bytes(&self) -> usize {
+        self.carry.len()
+    }
+
     /// Measures the pending frames, on two threads when the machine has more than one core.
     fn run_pending(&mut self) -> Result<(), DspError> {
         if self.pending[0].is_empty() {
             return Ok(());
         }
-        let planes: Vec<&[f32]> = self.pending.iter().map(|p| p.as_slice()).collect();
-        let (loudness, time_domain, true_peak, spectral) = (
-            &mut self.loudness,
-            &mut self.time_domain,
-            &mut self.true_peak,
-            &mut self.spectral,
-        );
-        let (a, b) = if self.parallel {
-            std::thread::scope(|scope| {
-                // True peak is the heaviest meter; the other three together weigh about as much.
-                let first = scope.spawn(|| {
-                    loudness.process(&planes)?;
-                    time_domain.process(&planes)?;
-                    spectral.process(&planes)
-                });
-                let second = true_peak.process(&planes);
-                let first = first
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (first, second)
-            })
-        } else {
-            let first = loudness
-                .process(&planes)
-                .and_then(|_| time_domain.process(&planes));
-            let second = true_peak
-                .process(&planes)
-                .and_then(|_| spectral.process(&planes));
-            (first, second)
+        let parallel = self.parallel;
+        let result = {
+            let planes: Vec<&[f32]> = self.pending.iter().map(|p| p.as_slice()).collect();
+            type Task<'a> = Box<dyn FnOnce() -> Result<(), DspError> + Send + 'a>;
+            let planes = &planes;
+            // The heaviest first (true peak on dense material, then spectrum): whichever thread is
+            // free takes the next meter, so the load balances itself whatever the material.
+            let tasks: Vec<Task> = vec![
+                Box::new(|| self.true_peak.process(planes)),
+                Box::new(|| self.spectral.process(planes)),
+                Box::new(|| self.loudness.process(planes)),
+                Box::new(|| self.time_domain.process(planes)),
+            ];
+            if parallel {
+                let queue = std::sync::Mutex::new(tasks.into_iter());
+                let worker = || -> Result<(), DspError> {
+                    let mut result = Ok(());
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                        match next {
+                            Some(task) => result = result.and(task()),
+                            None => return result,
+                        }
+                    }
+                };
+                std::thread::scope(|scope| {
+                    let helper = scope.spawn(worker);
+                    let mine = worker();
+                    let theirs = helper
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    mine.and(theirs)
+                })
+            } else {
+                tasks.into_iter().try_for_each(|task| task())
+            }
         };
         for p in self.pending.iter_mut() {
             p.clear();
         }
-        a.and(b)
+        result
     }
 
     pub fn finish(&mut self) -> Result<AnalysisReport, DspError> {

@@ -45,7 +45,7 @@ fn deinterleave(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     e.array_of(planes.iter(), |p| e.f32_array(p))
 }
 
-/// analyzerCreate({ sampleRate, channelNames, spectrogramColumns?, spectrogramRows? })
+/// analyzerCreate({ sampleRate, channelNames, spectrogramColumns?, spectrogramRows?, threads? })
 fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let [opts] = e.args::<1>(info)?;
     if e.type_of(opts)? != NAPI_OBJECT {
@@ -70,6 +70,7 @@ fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
         // The spectrogram merges its columns in pairs, so it needs an even count of at least 2.
         spectrogram_columns: (optional("spectrogramColumns", 1024, 16_384)? & !1).max(2),
         spectrogram_rows: optional("spectrogramRows", 160, 2048)?.max(2),
+        threads: optional("threads", 2, 2)?.max(1),
     };
     let analyzer = Analyzer::new(sample_rate, options)?;
     e.external(analyzer)
@@ -110,12 +111,104 @@ fn analyzer_finish(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     report::analysis(e, &r)
 }
 
+/// The read end of a pipe whose write end a child process (ffmpeg) writes decoded audio to, so
+/// the bytes go from the kernel into the analyser without passing through JavaScript streams
+/// (which would wake the event loop for every 16–64 KiB).
+#[cfg(unix)]
+mod pipes {
+    use super::*;
+    use std::fs::File;
+    use std::io::Read;
+    use std::mem::ManuallyDrop;
+    use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+
+    #[cfg(target_os = "linux")]
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    /// Linux's F_SETPIPE_SZ: a 1 MiB pipe lets ffmpeg run ahead while a batch is measured.
+    #[cfg(target_os = "linux")]
+    const F_SETPIPE_SZ: i32 = 1031;
+    /// Largest read per call, so JavaScript regains control (progress, cancellation) often.
+    const MAX_READ: usize = 16 << 20;
+
+    fn io_error(what: &str, e: std::io::Error) -> JsError {
+        JsError::Error {
+            code: "LATHE_DSP_IO",
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    /// pipeCreate(): { readFd, writeFd } — both close-on-exec; the caller closes both.
+    pub fn pipe_create(e: Env, _info: napi_callback_info) -> JsResult<napi_value> {
+        let (reader, writer) =
+            std::io::pipe().map_err(|err| io_error("cannot create a pipe", err))?;
+        let (r, w) = (reader.into_raw_fd(), writer.into_raw_fd());
+        #[cfg(target_os = "linux")]
+        // SAFETY: fcntl on a descriptor we own; failure (an old kernel, a limit) is harmless.
+        unsafe {
+            fcntl(w, F_SETPIPE_SZ, 1i32 << 20);
+        }
+        let o = e.object()?;
+        e.set(o, "readFd", e.number(r as f64)?)?;
+        e.set(o, "writeFd", e.number(w as f64)?)?;
+        Ok(o)
+    }
+
+    fn read_fd(e: Env, v: napi_value) -> JsResult<RawFd> {
+        Ok(e.read_usize(v, "fd", i32::MAX as usize)? as RawFd)
+    }
+
+    /// fdClose(fd)
+    pub fn fd_close(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+        let [fd] = e.args::<1>(info)?;
+        let fd = read_fd(e, fd)?;
+        // SAFETY: the caller hands over a descriptor from pipeCreate that it no longer uses.
+        drop(unsafe { File::from_raw_fd(fd) });
+        e.undefined()
+    }
+
+    /// analyzerProcessFd(handle, fd, maxBytes): reads up to maxBytes (blocking until that many
+    /// bytes or end of stream), measures them, and returns the byte count (0 at end of stream).
+    pub fn analyzer_process_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+        let [handle, fd, max] = e.args::<3>(info)?;
+        let analyzer = e.external_mut::<Analyzer>(handle, "handle")?;
+        let fd = read_fd(e, fd)?;
+        let max = e.read_usize(max, "maxBytes", MAX_READ)?.max(1);
+        // SAFETY: the descriptor stays owned by the caller: ManuallyDrop never closes it.
+        let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+        let mut buf = vec![0u8; max];
+        let mut filled = 0;
+        while filled < max {
+            match file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(io_error("cannot read decoded audio", err)),
+            }
+        }
+        analyzer.process_f32le_stream(&buf[..filled])?;
+        e.number(filled as f64)
+    }
+}
+
 callback!(cb_version => version);
+#[cfg(unix)]
+callback!(cb_pipe_create => pipes::pipe_create);
+#[cfg(unix)]
+callback!(cb_fd_close => pipes::fd_close);
+#[cfg(unix)]
+callback!(cb_analyzer_process_fd => pipes::analyzer_process_fd);
 callback!(cb_deinterleave => deinterleave);
 callback!(cb_analyzer_create => analyzer_create);
 callback!(cb_analyzer_process => analyzer_process);
 callback!(cb_analyzer_process_interleaved => analyzer_process_interleaved);
 callback!(cb_analyzer_finish => analyzer_finish);
+
+type Callback = (
+    &'static str,
+    unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
+);
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
     let functions: [(
@@ -132,6 +225,15 @@ fn register(e: Env, exports: napi_value) -> JsResult<()> {
         ),
         ("analyzerFinish", cb_analyzer_finish),
     ];
+    #[cfg(unix)]
+    let functions = {
+        let unix: [Callback; 3] = [
+            ("pipeCreate", cb_pipe_create),
+            ("fdClose", cb_fd_close),
+            ("analyzerProcessFd", cb_analyzer_process_fd),
+        ];
+        functions.into_iter().chain(unix).collect::<Vec<_>>()
+    };
     for (name, f) in functions {
         let cname = CString::new(name).expect("static name");
         let mut func = null_mut();
