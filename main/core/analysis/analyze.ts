@@ -18,20 +18,11 @@ export interface QcFinding {
 
 export interface AnalysisResult {
   file: string;
-  format: {
-    codec: string;
-    codecLongName: string;
-    container: string;
-    sampleRate: number;
-    channels: number;
-    channelLayout: string;
-    channelNames: string[];
-    bitDepth: number | null;
-    sampleFormat: 'integer' | 'float' | null;
-    lossy: boolean;
-    durationSeconds: number;
-    frames: number;
-  };
+  /** What the file is, as probed; the duration is what was decoded. */
+  format: Pick<
+    AudioProbe,
+    'codec' | 'codecLongName' | 'container' | 'sampleRate' | 'channels' | 'channelLayout' | 'channelNames' | 'bitDepth' | 'sampleFormat' | 'lossy'
+  > & { durationSeconds: number; frames: number };
   loudness: {
     integratedLufs: number | null;
     loudnessRangeLu: number | null;

@@ -96,8 +96,8 @@ impl Analyzer {
             )?,
             pending: vec![Vec::with_capacity(BATCH_FRAMES); channels],
             carry: Vec::new(),
-            parallel: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-                && std::env::var("LATHE_SERIAL").is_err(),
+            parallel: options.threads > 1
+                && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
             frames: 0,
             finished: false,
         })
