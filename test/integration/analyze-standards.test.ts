@@ -64,6 +64,8 @@ describe('EBU Tech 3341 through lathe analyze', () => {
     const r = analyzeJson(writeWav(join(scratch.dir, 'mono.wav'), [x], fs, 'pcm24', CHANNEL_MASKS.mono));
     expect(r.format.channels).toBe(1);
     expect(Math.abs(r.loudness.integratedLufs - -23.01)).toBeLessThanOrEqual(0.1);
+    // A mono file has no stereo image: the fields are there, and null.
+    expect(r.stereo).toMatchObject({ pair: null, correlation: null, sideToMidDb: null });
   });
 
   it('case 13 (400 ms burst at an offset between grid points) reads its maximum momentary loudness', () => {

@@ -51,13 +51,15 @@ export interface AnalysisResult {
   };
   /** For the UI; `lathe analyze --json` leaves it out unless asked (--spectrogram). */
   spectrogram?: { columns: number; rows: number; rowHz: number[]; secondsPerColumn: number; db: number[] };
+  /** The front pair's image; every value null (and `pair` null) when the file has no L/R pair. */
   stereo: {
+    pair: [string, string] | null;
     correlation: number | null;
     sideToMidDb: number | null;
     monoCompatibilityLossDb: number | null;
     bands: { hz: number; sideToMidDb: number | null }[];
     correlationSeries: { intervalSeconds: number; values: number[] };
-  } | null;
+  };
   levels: {
     rmsDbfs: number | null;
     leadingSilenceSeconds: number;
@@ -115,6 +117,13 @@ function finding(f: NativeFinding, names: string[]): QcFinding {
     channel: f.channel === null ? null : (names[f.channel] ?? `channel ${f.channel + 1}`),
     message: f.message,
   };
+}
+
+/** The pair native-dsp treats as the stereo image (front left/right, or a downmix pair). */
+function stereoPair(names: string[]): [string, string] | null {
+  if (names.includes('FL') && names.includes('FR')) return ['FL', 'FR'];
+  if (names.includes('DL') && names.includes('DR')) return ['DL', 'DR'];
+  return null;
 }
 
 /** Shapes the native report and the probe into the analysis interface. */
@@ -195,14 +204,15 @@ export function shapeResult(probe: AudioProbe, r: NativeAnalysis, options: { inc
           },
         }
       : {}),
-    stereo: t.stereo && {
-      correlation: round(t.stereo.correlation),
-      sideToMidDb: round(t.stereo.sideToMidDb),
-      monoCompatibilityLossDb: round(t.stereo.monoCompatibilityLossDb),
-      bands: sp.thirdOctave.map((b, i) => ({ hz: b.hz, sideToMidDb: round(sp.sideToMidDb[i] ?? null, 2) })),
+    stereo: {
+      pair: stereoPair(names),
+      correlation: round(t.stereo?.correlation ?? null),
+      sideToMidDb: round(t.stereo?.sideToMidDb ?? null),
+      monoCompatibilityLossDb: round(t.stereo?.monoCompatibilityLossDb ?? null),
+      bands: t.stereo ? sp.thirdOctave.map((b, i) => ({ hz: b.hz, sideToMidDb: round(sp.sideToMidDb[i] ?? null, 2) })) : [],
       correlationSeries: {
-        intervalSeconds: t.stereo.correlationSeriesIntervalSeconds,
-        values: Array.from(t.stereo.correlationSeries, (v) => round(v, 3)!),
+        intervalSeconds: t.stereo?.correlationSeriesIntervalSeconds ?? 0.1,
+        values: t.stereo ? Array.from(t.stereo.correlationSeries, (v) => round(v, 3)!) : [],
       },
     },
     levels: {

@@ -42,7 +42,7 @@ export function renderAnalysis(r: AnalysisResult): string {
     row('PLR', num(l.plrDb, 'dB'), `Short-term p10/p50/p95  ${[r.dynamics.shortTermPercentilesLufs.p10, r.dynamics.shortTermPercentilesLufs.p50, r.dynamics.shortTermPercentilesLufs.p95].map((v) => (v === null ? '—' : v.toFixed(1))).join(' / ')} LUFS`),
   ];
   const st = r.stereo;
-  if (st) {
+  if (st.pair) {
     lines.push(
       row('Correlation', st.correlation === null ? '—' : st.correlation.toFixed(2), `Side/mid        ${num(st.sideToMidDb, 'dB')}`),
       row('Mono loss', num(st.monoCompatibilityLossDb, 'dB'), `Crest factor    ${num(r.dynamics.crestFactorDb, 'dB')}`),
