@@ -245,14 +245,11 @@ impl TruePeakMeter {
     }
 }
 
-/// Outputs computed together in registers by the interpolation kernel.
-const LANES: usize = 8;
-
 /// For every phase p and output j: out[p][j] = Σ_m taps[p][m] · window[j + m]. Outputs are
 /// computed LANES at a time with the accumulators held in registers across all taps and phases,
 /// which the compiler turns into SIMD multiply-adds.
 #[inline(always)]
-fn interpolate_generic(
+fn interpolate_generic<const LANES: usize>(
     phases: &[[f32; TAPS_PER_PHASE]],
     window: &[f32],
     out: &mut [[f32; SKIP_GROUP]],
@@ -292,10 +289,22 @@ fn interpolate_avx2(
     window: &[f32],
     out: &mut [[f32; SKIP_GROUP]],
 ) -> usize {
-    interpolate_generic(phases, window, out)
+    interpolate_generic::<8>(phases, window, out)
 }
 
-/// Runs the kernel compiled for AVX2+FMA when the CPU has it (detected once), else the baseline.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn interpolate_avx512(
+    phases: &[[f32; TAPS_PER_PHASE]],
+    window: &[f32],
+    out: &mut [[f32; SKIP_GROUP]],
+) -> usize {
+    interpolate_generic::<16>(phases, window, out)
+}
+
+/// Runs the widest kernel the CPU supports (AVX-512, AVX2, else the SSE2 baseline). Rust does not
+/// fuse `a += t * x` into FMA instructions on its own, so every kernel computes bit-identical
+/// results.
 #[allow(unsafe_code)]
 fn interpolate(
     phases: &[[f32; TAPS_PER_PHASE]],
@@ -304,13 +313,17 @@ fn interpolate(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the features the function is compiled for were detected on this CPU.
+            return unsafe { interpolate_avx512(phases, window, out) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            // SAFETY: the features the function is compiled for were detected on this CPU.
+            // SAFETY: as above.
             return unsafe { interpolate_avx2(phases, window, out) };
         }
     }
-    interpolate_generic(phases, window, out)
+    interpolate_generic::<8>(phases, window, out)
 }
 
 /// Decibels of a linear peak, None for silence.
