@@ -14,6 +14,7 @@ pub mod error;
 pub mod fft;
 pub mod loudness;
 pub mod qc;
+pub mod sends;
 pub mod spectral;
 pub mod timedomain;
 pub mod truepeak;
