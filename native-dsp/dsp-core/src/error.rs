@@ -95,29 +95,3 @@ pub fn check_planes(planes: &[&[f32]], channels: usize) -> Result<usize, DspErro
     }
     Ok(frames)
 }
-
-/// Validates a processor's planar input and output: the channel counts, equal input lengths, and
-/// output planes at least as long as the input. Returns the frame count.
-pub fn check_io(
-    input: &[&[f32]],
-    output: &[&mut [f32]],
-    channels: usize,
-) -> Result<usize, DspError> {
-    let frames = check_planes(input, channels)?;
-    if output.len() != channels {
-        return Err(DspError::ChannelMismatch {
-            expected: channels,
-            actual: output.len(),
-        });
-    }
-    for (channel, plane) in output.iter().enumerate() {
-        if plane.len() < frames {
-            return Err(DspError::UnequalPlanes {
-                expected: frames,
-                actual: plane.len(),
-                channel,
-            });
-        }
-    }
-    Ok(frames)
-}

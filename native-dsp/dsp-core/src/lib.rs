@@ -10,10 +10,14 @@
 
 pub mod analyzer;
 pub mod biquad;
+pub mod eq;
 pub mod error;
 pub mod fft;
+pub mod imager;
 pub mod loudness;
+pub mod processor;
 pub mod qc;
+pub mod saturation;
 pub mod sends;
 pub mod spectral;
 pub mod timedomain;

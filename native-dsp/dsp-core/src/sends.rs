@@ -5,7 +5,8 @@
 //! faster. The delay is a stereo feedback delay with a high-cut in its loop and optional
 //! ping-pong. Both add their wet signal to the dry one (`mix` = wet level, 0 = bypass).
 
-use crate::error::{check_format, check_io, DspError};
+use crate::error::{check_format, check_planes, DspError};
+use crate::processor::{check_output, check_range};
 
 const LINES: usize = 8;
 /// Delay-line lengths in ms at any rate: mutually prime in samples at common rates and spread
@@ -35,24 +36,12 @@ impl Default for ReverbParams {
     }
 }
 
-fn param_err(name: &'static str, message: String) -> DspError {
-    DspError::Parameter { name, message }
-}
-
-fn check_range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), DspError> {
-    if v.is_finite() && (lo..=hi).contains(&v) {
-        Ok(())
-    } else {
-        Err(param_err(name, format!("{v} is outside {lo}..{hi}")))
-    }
-}
-
 impl ReverbParams {
     fn validate(&self) -> Result<(), DspError> {
-        check_range("reverb.mix", self.mix, 0.0, 1.0)?;
-        check_range("reverb.decaySeconds", self.decay_seconds, 0.1, 20.0)?;
-        check_range("reverb.dampingHz", self.damping_hz, 500.0, 20_000.0)?;
-        check_range("reverb.preDelayMs", self.pre_delay_ms, 0.0, 200.0)
+        check_range("reverb.mix", self.mix, 0.0, 1.0, "")?;
+        check_range("reverb.decaySeconds", self.decay_seconds, 0.1, 20.0, " s")?;
+        check_range("reverb.dampingHz", self.damping_hz, 500.0, 20_000.0, " Hz")?;
+        check_range("reverb.preDelayMs", self.pre_delay_ms, 0.0, 200.0, " ms")
     }
 }
 
@@ -152,7 +141,8 @@ impl Reverb {
     }
 
     pub fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<(), DspError> {
-        let frames = check_io(input, output, self.channels)?;
+        let frames = check_planes(input, self.channels)?;
+        check_output(output, self.channels, frames)?;
         let mix = self.params.mix;
         if mix == 0.0 {
             for (o, i) in output.iter_mut().zip(input) {
@@ -233,10 +223,10 @@ impl Default for DelayParams {
 
 impl DelayParams {
     fn validate(&self) -> Result<(), DspError> {
-        check_range("delay.mix", self.mix, 0.0, 1.0)?;
-        check_range("delay.timeMs", self.time_ms, 1.0, 2000.0)?;
-        check_range("delay.feedback", self.feedback, 0.0, 0.95)?;
-        check_range("delay.highCutHz", self.high_cut_hz, 500.0, 20_000.0)
+        check_range("delay.mix", self.mix, 0.0, 1.0, "")?;
+        check_range("delay.timeMs", self.time_ms, 1.0, 2000.0, " ms")?;
+        check_range("delay.feedback", self.feedback, 0.0, 0.95, "")?;
+        check_range("delay.highCutHz", self.high_cut_hz, 500.0, 20_000.0, " Hz")
     }
 }
 
@@ -290,7 +280,8 @@ impl Delay {
     }
 
     pub fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<(), DspError> {
-        let frames = check_io(input, output, self.channels)?;
+        let frames = check_planes(input, self.channels)?;
+        check_output(output, self.channels, frames)?;
         let p = self.params;
         if p.mix == 0.0 {
             for (o, i) in output.iter_mut().zip(input) {
@@ -333,24 +324,7 @@ impl Delay {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run<F: FnMut(&[&[f32]], &mut [&mut [f32]])>(
-        input: &[Vec<f32>],
-        block: usize,
-        mut f: F,
-    ) -> Vec<Vec<f32>> {
-        let frames = input[0].len();
-        let mut out = vec![vec![0f32; frames]; input.len()];
-        let mut pos = 0;
-        while pos < frames {
-            let n = block.min(frames - pos);
-            let ins: Vec<&[f32]> = input.iter().map(|p| &p[pos..pos + n]).collect();
-            let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|p| &mut p[pos..pos + n]).collect();
-            f(&ins, &mut outs);
-            pos += n;
-        }
-        out
-    }
+    use crate::processor::testing::{noise, run_blocks as run};
 
     fn impulse(fs: f64, seconds: f64) -> Vec<Vec<f32>> {
         let mut x = vec![0f32; (fs * seconds) as usize];
@@ -412,18 +386,8 @@ mod tests {
             pre_delay_ms: 0.0,
         };
         let mut r = Reverb::new(fs, 2, params).unwrap();
-        let mut seed = 99u64;
-        let noise: Vec<f32> = (0..(fs as usize * 10))
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
-            .collect();
-        let y = run(&[noise.clone(), noise], 4096, |i, o| {
-            r.process(i, o).unwrap()
-        });
+        let loud = noise(99, fs as usize * 10, 1.0);
+        let y = run(&[loud.clone(), loud], 4096, |i, o| r.process(i, o).unwrap());
         assert!(y.iter().flatten().all(|v| v.is_finite() && v.abs() < 100.0));
     }
 
