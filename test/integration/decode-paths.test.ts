@@ -15,7 +15,7 @@ import { writeWav } from '../helpers/wav.js';
 
 const scratch = scratchDir('paths');
 afterAll(() => scratch.cleanup());
-const decodeLogs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('lathe-decode-'));
+const decodeLogs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('lathe-ffmpeg-'));
 
 describe('decode paths', () => {
   it('the pipe read natively and the JavaScript stream give identical analyses', async () => {

@@ -7,14 +7,10 @@
 // Two ways to consume the audio: `decodeInterleaved` yields Buffers (any platform); on Unix
 // `decodeToFd` lets native code read ffmpeg's output pipe directly, which avoids waking the
 // JavaScript event loop for every 16–64 KiB and is several times cheaper.
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LatheError } from '../errors.js';
 import { ffmpegInput, ffmpegMessage, type AudioProbe } from './probe.js';
-import { startTool } from './spawn.js';
+import { LoggedTool } from './spawn.js';
 
 export interface DecodeOptions {
   signal?: AbortSignal;
@@ -50,19 +46,11 @@ function ffmpegArgs(probe: AudioProbe): string[] {
   ];
 }
 
-/**
- * One ffmpeg decode: starts the process, counts frames, and on `finish` checks how it ended.
- * ffmpeg's messages go to a temporary file rather than a pipe, so a decoder that reports
- * thousands of errors can never block on a full pipe while we wait for its audio.
- */
+/** One ffmpeg decode: counts frames, and on `finish` checks how it ended. */
 class DecodeSession {
-  readonly child: ChildProcess;
+  readonly tool: LoggedTool;
   frames = 0;
-  private readonly logDir: string;
-  private readonly logPath: string;
-  private spawnError: Error | undefined;
-  private readonly exited: Promise<number | null>;
-  private readonly abort = () => this.kill();
+  private readonly abort = () => this.tool.kill();
 
   constructor(
     private readonly probe: AudioProbe,
@@ -70,19 +58,12 @@ class DecodeSession {
     stdout: 'pipe' | number,
   ) {
     if (options.signal?.aborted) throw new LatheError('CANCELLED', 'decoding was cancelled', { file: probe.file });
-    this.logDir = mkdtempSync(join(tmpdir(), 'lathe-decode-'));
-    this.logPath = join(this.logDir, 'ffmpeg.log');
-    const logFd = openSync(this.logPath, 'w');
-    try {
-      this.child = startTool('ffmpeg', ffmpegArgs(probe), ['ignore', stdout, logFd]);
-    } finally {
-      closeSync(logFd);
-    }
-    this.child.on('error', (e) => {
-      this.spawnError = e;
-    });
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+    this.tool = new LoggedTool('ffmpeg', ffmpegArgs(probe), 'ignore', stdout);
     options.signal?.addEventListener('abort', this.abort, { once: true });
+  }
+
+  get child() {
+    return this.tool.child;
   }
 
   addFrames(n: number): void {
@@ -91,24 +72,17 @@ class DecodeSession {
   }
 
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-
-  private log(): string {
-    try {
-      return readFileSync(this.logPath, 'utf8').slice(0, 65_536);
-    } catch {
-      return '';
-    }
+    this.tool.kill();
   }
 
   /** Waits for ffmpeg and throws if the decode was cancelled, failed, truncated or empty. */
   async finish(): Promise<void> {
     const { file, sampleRate } = this.probe;
-    const code = await this.exited;
+    const code = await this.tool.exited;
     if (this.options.signal?.aborted) throw new LatheError('CANCELLED', 'decoding was cancelled', { file });
-    if (this.spawnError) throw new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${this.spawnError.message}`, { file, cause: this.spawnError });
-    const stderr = this.log();
+    const spawnError = this.tool.spawnError;
+    if (spawnError) throw new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${spawnError.message}`, { file, cause: spawnError });
+    const stderr = this.tool.log();
     const expected = this.probe.durationSeconds;
     const decodedSeconds = this.frames / sampleRate;
     // A file that stops short is truncated, whatever ffmpeg said about its last bytes.
@@ -128,8 +102,7 @@ class DecodeSession {
   /** Always called: stops ffmpeg if it still runs and removes the log. */
   close(): void {
     this.options.signal?.removeEventListener('abort', this.abort);
-    this.kill();
-    rmSync(this.logDir, { recursive: true, force: true });
+    this.tool.close();
   }
 }
 

@@ -1,6 +1,9 @@
 // The one place that starts ffmpeg and ffprobe processes (fluent-ffmpeg is archived upstream).
 // Arguments are passed as an array, never through a shell, so no file name is ever interpreted.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LatheError } from '../errors.js';
 import { resolveTool, type ToolName } from './tools.js';
 
@@ -46,4 +49,50 @@ export function startTool(name: ToolName, args: string[], stdio: StdioOptions): 
 export async function toolVersion(name: ToolName): Promise<string> {
   const r = await runTool(name, ['-version']);
   return r.stdout.split('\n')[0]?.trim() ?? 'unknown version';
+}
+
+/**
+ * A long-running ffmpeg (decoder or encoder) whose messages go to a temporary file rather than a
+ * pipe, so it can never block on a full stderr pipe while we wait on its audio.
+ */
+export class LoggedTool {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  spawnError: Error | undefined;
+  private readonly logDir: string;
+  private readonly logPath: string;
+
+  constructor(name: ToolName, args: string[], stdin: 'ignore' | 'pipe' | number, stdout: 'ignore' | 'pipe' | number) {
+    this.logDir = mkdtempSync(join(tmpdir(), `lathe-${name}-`));
+    this.logPath = join(this.logDir, 'log.txt');
+    const logFd = openSync(this.logPath, 'w');
+    try {
+      this.child = startTool(name, args, [stdin, stdout, logFd]);
+    } finally {
+      closeSync(logFd);
+    }
+    this.child.on('error', (e) => {
+      this.spawnError = e;
+    });
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+  }
+
+  /** What the tool printed (at most 64 KiB). */
+  log(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').slice(0, 65_536);
+    } catch {
+      return '';
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** Always called: stops the tool if it still runs and removes the log. */
+  close(): void {
+    this.kill();
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,120 @@
+// Encodes float frames that native code writes into a pipe, with ffmpeg, into a file written
+// atomically: ffmpeg writes a temporary file next to the destination, which is renamed over it
+// only when the encode succeeded; a failed or cancelled encode leaves nothing behind.
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { LatheError } from '../errors.js';
+import { ffmpegMessage } from './probe.js';
+import { LoggedTool } from './spawn.js';
+
+/** What to write: container and codec as ffmpeg names them. */
+export interface EncodeFormat {
+  /** ffmpeg muxer: wav, flac, aiff, mp3, ipod (m4a), ogg, opus. */
+  muxer: string;
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  channelLayout: string;
+  bitrateKbps?: number | null;
+  /** Resample on the way in (soxr, very high quality) when the input rate differs. */
+  inputSampleRate?: number;
+}
+
+const MUXER_FOR_EXTENSION: Record<string, string> = {
+  '.wav': 'wav',
+  '.flac': 'flac',
+  '.aif': 'aiff',
+  '.aiff': 'aiff',
+  '.mp3': 'mp3',
+  '.m4a': 'ipod',
+  '.aac': 'adts',
+  '.ogg': 'ogg',
+  '.opus': 'opus',
+};
+
+/** The encoder a file name implies, for `lathe render`: 24-bit PCM unless told otherwise. */
+export function formatForPath(path: string, bitDepth: 16 | 24 | 32): { muxer: string; codec: string; bitrateKbps: number | null } {
+  const ext = extname(path).toLowerCase();
+  const muxer = MUXER_FOR_EXTENSION[ext];
+  if (!muxer) throw new LatheError('USAGE', `cannot tell the format of ${path} from "${ext || 'no extension'}" (use .wav, .flac, .aiff, .mp3, .m4a, .ogg or .opus)`);
+  const pcm = bitDepth === 16 ? 's16' : bitDepth === 24 ? 's24' : 'f32';
+  switch (muxer) {
+    case 'wav':
+      return { muxer, codec: `pcm_${pcm}le`, bitrateKbps: null };
+    case 'aiff':
+      return { muxer, codec: bitDepth === 32 ? 'pcm_f32be' : `pcm_${pcm}be`, bitrateKbps: null };
+    case 'flac':
+      return { muxer, codec: 'flac', bitrateKbps: null };
+    case 'mp3':
+      return { muxer, codec: 'libmp3lame', bitrateKbps: 320 };
+    case 'ipod':
+    case 'adts':
+      return { muxer, codec: 'aac', bitrateKbps: 256 };
+    case 'ogg':
+      return { muxer, codec: 'libvorbis', bitrateKbps: 320 };
+    default:
+      return { muxer, codec: 'libopus', bitrateKbps: 192 };
+  }
+}
+
+export class EncodeSession {
+  private readonly tool: LoggedTool;
+  private readonly tmp: string;
+  private done = false;
+
+  /** `stdinFd` is the read end of the pipe the frames arrive on. */
+  constructor(
+    readonly output: string,
+    readonly format: EncodeFormat,
+    stdinFd: number,
+  ) {
+    this.tmp = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.partial`);
+    const inRate = format.inputSampleRate ?? format.sampleRate;
+    const args = [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-f',
+      'f32le',
+      '-ar',
+      String(inRate),
+      '-ac',
+      String(format.channels),
+      '-channel_layout',
+      format.channelLayout,
+      '-i',
+      'pipe:0',
+    ];
+    if (inRate !== format.sampleRate) {
+      args.push('-af', `aresample=resampler=soxr:precision=28:osr=${format.sampleRate}`);
+    }
+    args.push('-c:a', format.codec);
+    if (format.codec === 'flac') args.push('-sample_fmt', 's32', '-bits_per_raw_sample', '24');
+    if (format.bitrateKbps) args.push('-b:a', `${format.bitrateKbps}k`);
+    args.push('-ar', String(format.sampleRate), '-f', format.muxer, '-y', `file:${this.tmp}`);
+    this.tool = new LoggedTool('ffmpeg', args, stdinFd, 'ignore');
+  }
+
+  /** Waits for ffmpeg (after the writer closed the pipe) and moves the file into place. */
+  async finish(): Promise<void> {
+    const code = await this.tool.exited;
+    if (this.tool.spawnError) throw new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${this.tool.spawnError.message}`, { file: this.output });
+    if (code !== 0) {
+      throw new LatheError('FFMPEG_FAILED', `encoding failed (ffmpeg: ${ffmpegMessage(this.tool.log())})`, { file: this.output });
+    }
+    try {
+      renameSync(this.tmp, this.output);
+    } catch (e) {
+      throw new LatheError('FFMPEG_FAILED', `cannot move the finished file into place (${(e as Error).message})`, { file: this.output, cause: e });
+    }
+    this.done = true;
+  }
+
+  /** Always called: on failure, stops ffmpeg and removes the partial file. */
+  close(): void {
+    this.tool.close();
+    if (!this.done) rmSync(this.tmp, { force: true });
+  }
+}
