@@ -133,6 +133,27 @@ export function analyzerProcess(handle: AnalyzerHandle, planes: Float32Array[]):
 export function analyzerProcessInterleaved(handle: AnalyzerHandle, bytes: Uint8Array): void;
 export function analyzerFinish(handle: AnalyzerHandle): NativeAnalysis;
 
+/** Opaque handle of a chain renderer. */
+export type ChainHandle = { readonly __brand: 'ChainHandle' };
+
+export interface ChainOptions {
+  sampleRate: number;
+  channels: number;
+  /** A validated chain document (main/core/chain/document.ts). */
+  chain: unknown;
+  /** Dither seed (equal seeds give bit-identical renders). */
+  seed?: number;
+}
+
+/** A renderer whose output lines up with its input, frame for frame. */
+export function chainCreate(options: ChainOptions): ChainHandle;
+/** Latency, and the peak gain reduction of the compressor and limiter since the last call. */
+export function chainInfo(handle: ChainHandle): { latencyFrames: number; compressorMaxGrDb: number; limiterMaxGrDb: number };
+/** Renders planes; returns the output frames that are ready (fewer than given at first). */
+export function chainRender(handle: ChainHandle, planes: Float32Array[]): Float32Array[];
+/** Flushes the remaining frames, so the output is as long as the input. */
+export function chainFinish(handle: ChainHandle): Float32Array[];
+
 // Unix only (undefined on Windows): decoded audio straight from a child process's pipe into the
 // analyser, without JavaScript streams in between.
 /** A close-on-exec pipe; hand `writeFd` to the child as its stdout, then close both ends. */
@@ -140,6 +161,10 @@ export function pipeCreate(): { readFd: number; writeFd: number };
 export function fdClose(fd: number): void;
 /** Reads up to maxBytes (blocking), measures them; returns the bytes read, 0 at end of stream. */
 export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: number): number;
+/** Reads up to maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or
+ *  feeds them to an analyser; returns the bytes read, 0 at the end of the input. */
+export function chainRenderFd(handle: ChainHandle, inFd: number, outFd: number | null, maxBytes: number, analyzer: AnalyzerHandle | null): number;
+export function chainFinishFd(handle: ChainHandle, outFd: number | null, analyzer: AnalyzerHandle | null): void;
 
 declare const addon: {
   version: typeof version;
@@ -148,6 +173,12 @@ declare const addon: {
   analyzerProcess: typeof analyzerProcess;
   analyzerProcessInterleaved: typeof analyzerProcessInterleaved;
   analyzerFinish: typeof analyzerFinish;
+  chainCreate: typeof chainCreate;
+  chainInfo: typeof chainInfo;
+  chainRender: typeof chainRender;
+  chainFinish: typeof chainFinish;
+  chainRenderFd?: typeof chainRenderFd;
+  chainFinishFd?: typeof chainFinishFd;
   pipeCreate?: typeof pipeCreate;
   fdClose?: typeof fdClose;
   analyzerProcessFd?: typeof analyzerProcessFd;

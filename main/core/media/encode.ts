@@ -19,6 +19,8 @@ export interface EncodeFormat {
   bitrateKbps?: number | null;
   /** Resample on the way in (soxr, very high quality) when the input rate differs. */
   inputSampleRate?: number;
+  /** FLAC word length (default 24). */
+  flacBits?: 16 | 24;
 }
 
 const MUXER_FOR_EXTENSION: Record<string, string> = {
@@ -91,7 +93,9 @@ export class EncodeSession {
       args.push('-af', `aresample=resampler=soxr:precision=28:osr=${format.sampleRate}`);
     }
     args.push('-c:a', format.codec);
-    if (format.codec === 'flac') args.push('-sample_fmt', 's32', '-bits_per_raw_sample', '24');
+    if (format.codec === 'flac') {
+      args.push(...(format.flacBits === 16 ? ['-sample_fmt', 's16'] : ['-sample_fmt', 's32', '-bits_per_raw_sample', '24']));
+    }
     if (format.bitrateKbps) args.push('-b:a', `${format.bitrateKbps}k`);
     args.push('-ar', String(format.sampleRate), '-f', format.muxer, '-y', `file:${this.tmp}`);
     this.tool = new LoggedTool('ffmpeg', args, stdinFd, 'ignore');

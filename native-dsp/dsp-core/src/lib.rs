@@ -10,10 +10,14 @@
 
 pub mod analyzer;
 pub mod biquad;
+pub mod chain;
+pub mod compressor;
+pub mod dither;
 pub mod eq;
 pub mod error;
 pub mod fft;
 pub mod imager;
+pub mod limiter;
 pub mod loudness;
 pub mod processor;
 pub mod qc;

@@ -202,6 +202,18 @@ impl Env {
         Ok(x as usize)
     }
 
+    pub fn read_bool(&self, v: napi_value, name: &str) -> JsResult<bool> {
+        if self.type_of(v)? != NAPI_BOOLEAN {
+            return Err(JsError::Type(format!("{name} must be true or false")));
+        }
+        let mut b = false;
+        check(
+            unsafe { napi_get_value_bool(self.0, v, &mut b) },
+            "napi_get_value_bool",
+        )?;
+        Ok(b)
+    }
+
     pub fn is_nullish(&self, v: napi_value) -> JsResult<bool> {
         let t = self.type_of(v)?;
         Ok(t == NAPI_UNDEFINED || t == NAPI_NULL)

@@ -2,6 +2,7 @@
 //! are declared in `sys.rs` and wrapped safely in `js.rs`. The module is context-aware (no global
 //! state), so it loads in the main thread and in any number of worker threads.
 
+mod chain;
 mod js;
 mod report;
 mod sys;
@@ -12,6 +13,7 @@ use std::ptr::null_mut;
 use sys::*;
 
 use dsp_core::analyzer::{deinterleave_f32le, Analyzer, AnalyzerOptions};
+use dsp_core::chain::{Chain, OfflineRender};
 use dsp_core::error::MAX_CHANNELS;
 
 macro_rules! callback {
@@ -111,6 +113,94 @@ fn analyzer_finish(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     report::analysis(e, &r)
 }
 
+/// A chain rendering a file: the aligned renderer plus the partial frame of a byte stream.
+pub struct ChainRender {
+    render: OfflineRender,
+    carry: Vec<u8>,
+}
+
+/// chainCreate({ sampleRate, channels, chain, seed? }): a renderer whose output lines up with
+/// its input (the chain's latency is dropped at the start and flushed at the end).
+fn chain_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [opts] = e.args::<1>(info)?;
+    if e.type_of(opts)? != NAPI_OBJECT {
+        return Err(JsError::Type("options must be an object".into()));
+    }
+    let sample_rate = e.read_f64(e.get(opts, "sampleRate")?, "sampleRate")?;
+    let channels = e.read_usize(e.get(opts, "channels")?, "channels", MAX_CHANNELS)?;
+    let seed_v = e.get(opts, "seed")?;
+    let seed = if e.is_nullish(seed_v)? {
+        0x4c61_7468_6544_6974
+    } else {
+        e.read_usize(seed_v, "seed", u32::MAX as usize)? as u64
+    };
+    let params = chain::read_chain(e, e.get(opts, "chain")?, seed)?;
+    let chain = Chain::new(sample_rate, channels, &params)?;
+    e.external(ChainRender {
+        render: OfflineRender::new(chain),
+        carry: Vec::new(),
+    })
+}
+
+/// chainInfo(handle): { latencyFrames, compressorMaxGrDb, limiterMaxGrDb } (meters since last call).
+fn chain_info(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [handle] = e.args::<1>(info)?;
+    let r = e.external_mut::<ChainRender>(handle, "handle")?;
+    let latency = r.render.chain_mut().latency_frames();
+    let m = r.render.chain_mut().take_meters();
+    let o = e.object()?;
+    e.set(o, "latencyFrames", e.number(latency as f64)?)?;
+    e.set(o, "compressorMaxGrDb", e.number(m.compressor_max_gr_db)?)?;
+    e.set(o, "limiterMaxGrDb", e.number(m.limiter_max_gr_db)?)?;
+    Ok(o)
+}
+
+/// chainRender(handle, planes): the rendered frames that are ready (aligned with the input).
+fn chain_render(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [handle, planes] = e.args::<2>(info)?;
+    let r = e.external_mut::<ChainRender>(handle, "handle")?;
+    let planes = e.read_array(planes, "planes")?;
+    let slices = planes
+        .iter()
+        .map(|&p| e.f32_slice(p, "planes[]"))
+        .collect::<JsResult<Vec<&[f32]>>>()?;
+    let mut out: Vec<Vec<f32>> = vec![Vec::new(); slices.len()];
+    r.render.push(&slices, &mut |views| {
+        for (o, v) in out.iter_mut().zip(views) {
+            o.extend_from_slice(v);
+        }
+        Ok(())
+    })?;
+    e.array_of(out.iter(), |p| e.f32_array(p))
+}
+
+/// chainFinish(handle): the last frames (the chain's latency, flushed with silence).
+fn chain_finish(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [handle] = e.args::<1>(info)?;
+    let r = e.external_mut::<ChainRender>(handle, "handle")?;
+    let channels = r.render.chain_mut().channels();
+    let mut out: Vec<Vec<f32>> = vec![Vec::new(); channels];
+    r.render.finish(&mut |views| {
+        for (o, v) in out.iter_mut().zip(views) {
+            o.extend_from_slice(v);
+        }
+        Ok(())
+    })?;
+    e.array_of(out.iter(), |p| e.f32_array(p))
+}
+
+/// Interleaves planes as little-endian f32 frames (what ffmpeg's `-f f32le` reads).
+fn interleave_f32le(planes: &[&[f32]], out: &mut Vec<u8>) {
+    out.clear();
+    let frames = planes.first().map_or(0, |p| p.len());
+    out.reserve(frames * planes.len() * 4);
+    for i in 0..frames {
+        for p in planes {
+            out.extend_from_slice(&p[i].to_le_bytes());
+        }
+    }
+}
+
 /// The read end of a pipe whose write end a child process (ffmpeg) writes decoded audio to, so
 /// the bytes go from the kernel into the analyser without passing through JavaScript streams
 /// (which would wake the event loop for every 16–64 KiB).
@@ -118,7 +208,7 @@ fn analyzer_finish(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
 mod pipes {
     use super::*;
     use std::fs::File;
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::mem::ManuallyDrop;
     use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 
@@ -168,6 +258,95 @@ mod pipes {
         e.undefined()
     }
 
+    /// Output of a render: interleaved to `out_fd` (if any) and measured by `analyzer` (if any).
+    fn emit(
+        views: &[&[f32]],
+        out: &mut Option<ManuallyDrop<File>>,
+        analyzer: &mut Option<&mut Analyzer>,
+        bytes: &mut Vec<u8>,
+    ) -> Result<(), dsp_core::DspError> {
+        if let Some(a) = analyzer.as_deref_mut() {
+            a.process(views)?;
+        }
+        if let Some(f) = out.as_mut() {
+            interleave_f32le(views, bytes);
+            f.write_all(bytes)
+                .map_err(|err| dsp_core::DspError::Parameter {
+                    name: "outFd",
+                    message: format!("cannot write rendered audio: {err}"),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn render_target<'a>(
+        e: Env,
+        out_fd: napi_value,
+        analyzer: napi_value,
+    ) -> JsResult<(Option<ManuallyDrop<File>>, Option<&'a mut Analyzer>)> {
+        let out = if e.is_nullish(out_fd)? {
+            None
+        } else {
+            let fd = read_fd(e, out_fd)?;
+            // SAFETY: borrowed descriptor, never closed here (ManuallyDrop).
+            Some(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }))
+        };
+        let analyzer = if e.is_nullish(analyzer)? {
+            None
+        } else {
+            Some(e.external_mut::<Analyzer>(analyzer, "analyzer")?)
+        };
+        Ok((out, analyzer))
+    }
+
+    /// chainRenderFd(handle, inFd, outFd | null, maxBytes, analyzer | null): reads up to
+    /// maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or measures
+    /// them; returns the bytes read (0 at the end of the input).
+    pub fn chain_render_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+        let [handle, in_fd, out_fd, max, analyzer] = e.args::<5>(info)?;
+        let r = e.external_mut::<ChainRender>(handle, "handle")?;
+        let in_fd = read_fd(e, in_fd)?;
+        let max = e.read_usize(max, "maxBytes", MAX_READ)?.max(1);
+        let (mut out, mut analyzer) = render_target(e, out_fd, analyzer)?;
+        // SAFETY: borrowed descriptor, never closed here (ManuallyDrop).
+        let mut input = ManuallyDrop::new(unsafe { File::from_raw_fd(in_fd) });
+        let mut buf = std::mem::take(&mut r.carry);
+        let start = buf.len();
+        buf.resize(start + max, 0);
+        let mut filled = start;
+        while filled < start + max {
+            match input.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(io_error("cannot read audio to render", err)),
+            }
+        }
+        let channels = r.render.chain_mut().channels();
+        let frame_bytes = 4 * channels;
+        let whole = filled - filled % frame_bytes;
+        let mut planes = vec![Vec::new(); channels];
+        deinterleave_f32le(&buf[..whole], &mut planes);
+        r.carry = buf[whole..filled].to_vec();
+        let views: Vec<&[f32]> = planes.iter().map(|p| p.as_slice()).collect();
+        let mut bytes = Vec::new();
+        r.render.push(&views, &mut |v| {
+            emit(v, &mut out, &mut analyzer, &mut bytes)
+        })?;
+        e.number((filled - start) as f64)
+    }
+
+    /// chainFinishFd(handle, outFd | null, analyzer | null): flushes the chain's latency.
+    pub fn chain_finish_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+        let [handle, out_fd, analyzer] = e.args::<3>(info)?;
+        let r = e.external_mut::<ChainRender>(handle, "handle")?;
+        let (mut out, mut analyzer) = render_target(e, out_fd, analyzer)?;
+        let mut bytes = Vec::new();
+        r.render
+            .finish(&mut |v| emit(v, &mut out, &mut analyzer, &mut bytes))?;
+        e.undefined()
+    }
+
     /// analyzerProcessFd(handle, fd, maxBytes): reads up to maxBytes (blocking until that many
     /// bytes or end of stream), measures them, and returns the byte count (0 at end of stream).
     pub fn analyzer_process_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
@@ -193,6 +372,14 @@ mod pipes {
 }
 
 callback!(cb_version => version);
+callback!(cb_chain_create => chain_create);
+callback!(cb_chain_info => chain_info);
+callback!(cb_chain_render => chain_render);
+callback!(cb_chain_finish => chain_finish);
+#[cfg(unix)]
+callback!(cb_chain_render_fd => pipes::chain_render_fd);
+#[cfg(unix)]
+callback!(cb_chain_finish_fd => pipes::chain_finish_fd);
 #[cfg(unix)]
 callback!(cb_pipe_create => pipes::pipe_create);
 #[cfg(unix)]
@@ -211,11 +398,12 @@ type Callback = (
 );
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
-    let functions: [(
-        &str,
-        unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
-    ); 6] = [
+    let functions: [Callback; 10] = [
         ("version", cb_version),
+        ("chainCreate", cb_chain_create),
+        ("chainInfo", cb_chain_info),
+        ("chainRender", cb_chain_render),
+        ("chainFinish", cb_chain_finish),
         ("deinterleave", cb_deinterleave),
         ("analyzerCreate", cb_analyzer_create),
         ("analyzerProcess", cb_analyzer_process),
@@ -227,7 +415,9 @@ fn register(e: Env, exports: napi_value) -> JsResult<()> {
     ];
     #[cfg(unix)]
     let functions = {
-        let unix: [Callback; 3] = [
+        let unix: [Callback; 5] = [
+            ("chainRenderFd", cb_chain_render_fd),
+            ("chainFinishFd", cb_chain_finish_fd),
             ("pipeCreate", cb_pipe_create),
             ("fdClose", cb_fd_close),
             ("analyzerProcessFd", cb_analyzer_process_fd),

@@ -17,6 +17,7 @@ pub const NAPI_OK: napi_status = 0;
 // napi_valuetype
 pub const NAPI_UNDEFINED: i32 = 0;
 pub const NAPI_NULL: i32 = 1;
+pub const NAPI_BOOLEAN: i32 = 2;
 pub const NAPI_NUMBER: i32 = 3;
 pub const NAPI_STRING: i32 = 4;
 pub const NAPI_OBJECT: i32 = 6;
@@ -81,6 +82,7 @@ extern "C" {
     pub fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
     pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64)
         -> napi_status;
+    pub fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
     pub fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
     pub fn napi_create_string_utf8(
