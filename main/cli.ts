@@ -1,12 +1,22 @@
 // `lathe`: the engine from the command line. Errors print one line and exit 1 (2 for usage
 // mistakes); results go to stdout, diagnostics to stderr.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import dsp from '#native-dsp';
 import { analyzeFile } from './core/analysis/analyze.js';
 import { renderAnalysis } from './core/analysis/report-text.js';
 import { LatheError, isLatheError } from './core/errors.js';
 import { resolveTool } from './core/media/tools.js';
+import { ChainError, defaultChain, parseChain, type ChainDocument } from './core/chain/document.js';
+import { renderToFile } from './core/chain/render.js';
+import { formatForPath } from './core/media/encode.js';
+import { probeFile } from './core/media/probe.js';
+import { master } from './core/delivery/master.js';
+import { getProfile, listTargets, parseTargetList } from './core/delivery/targets.js';
+import { writeDemoMix } from './core/demo.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { toolVersion } from './core/media/spawn.js';
 
 const HELP = `lathe — the mastering studio's engine from the command line
@@ -14,6 +24,15 @@ const HELP = `lathe — the mastering studio's engine from the command line
 Usage:
   lathe analyze FILE [--json]      measure a file: loudness (BS.1770 / EBU R128), true peak,
                                    spectrum, stereo, dynamics and QC findings
+  lathe render FILE --chain CHAIN.json --out OUT [--bits 16|24|32]
+                                   render a chain to a file (format from OUT's extension)
+  lathe master FILE --targets spotify,ebu-r128,cd --out DIR [--chain CHAIN.json]
+               [--profile NAME] [--max-limiting DB] [--json]
+                                   deliverables and reports for each target, verified after
+                                   encoding (exit 3 when a target was delivered but fails a rule)
+  lathe targets [--json]           the delivery targets and their specs
+  lathe demo [--out DIR]           synthesise a demo mix, master it for three targets and say
+                                   where the reports are (DIR defaults to ./lathe-demo)
   lathe --version                  versions of Lathe, its DSP addon and the ffmpeg it uses
   lathe --help                     this text
 
@@ -21,7 +40,7 @@ Options for analyze:
   --json                           one JSON object on stdout instead of the table
   --spectrogram                    with --json, include the spectrogram (1024 × 160 dB values)
 
-Exit status: 0 success, 1 the file could not be analysed (the message says why), 2 usage error.
+Exit status: 0 success, 1 error (the message says why), 2 usage error, 3 a target missed its spec.
 Environment: LATHE_FFMPEG / LATHE_FFPROBE choose the ffmpeg and ffprobe binaries.`;
 
 function packageVersion(): string {
@@ -62,6 +81,124 @@ async function analyzeCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+function readChain(path: string | undefined): ChainDocument {
+  if (!path) return defaultChain();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LatheError('FILE_NOT_FOUND', `cannot read the chain (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+  try {
+    return parseChain(text, path);
+  } catch (e) {
+    if (e instanceof ChainError) throw new LatheError('USAGE', `invalid chain: ${e.message}`, { file: path });
+    throw e;
+  }
+}
+
+async function renderCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { chain: { type: 'string' }, out: { type: 'string' }, bits: { type: 'string', default: '24' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1 || !values.out) throw new LatheError('USAGE', 'render takes FILE --chain CHAIN.json --out OUT (see lathe --help)');
+  const bits = Number(values.bits);
+  if (bits !== 16 && bits !== 24 && bits !== 32) throw new LatheError('USAGE', `--bits must be 16, 24 or 32, not ${values.bits}`);
+  const chain = readChain(values.chain);
+  const input = positionals[0]!;
+  const out = resolve(values.out);
+  if (resolve(input) === out) throw new LatheError('USAGE', 'the output would overwrite the source; choose another --out', { file: input });
+  const probe = await probeFile(input);
+  const format = formatForPath(out, bits as 16 | 24 | 32);
+  const r = await renderToFile(probe, chain, out, { ...format, sampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout });
+  console.log(`wrote ${out} (chain latency ${r.latencyFrames} frames compensated; limiter up to ${r.limiterMaxGrDb.toFixed(1)} dB of gain reduction)`);
+  return 0;
+}
+
+async function masterCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      targets: { type: 'string' },
+      out: { type: 'string' },
+      chain: { type: 'string' },
+      profile: { type: 'string' },
+      'max-limiting': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1 || !values.targets || !values.out) {
+    throw new LatheError('USAGE', 'master takes FILE --targets LIST --out DIR (see lathe --help)');
+  }
+  const targets = parseTargetList(values.targets);
+  const maxGr = values['max-limiting'] === undefined ? undefined : Number(values['max-limiting']);
+  if (maxGr !== undefined && !(maxGr >= 0 && maxGr <= 24)) throw new LatheError('USAGE', '--max-limiting must be a number of dB from 0 to 24');
+  const result = await master(positionals[0]!, targets, {
+    outDir: resolve(values.out),
+    chain: readChain(values.chain),
+    ...(values.profile ? { profile: getProfile(values.profile) } : {}),
+    ...(maxGr !== undefined ? { maxLimiterGainReductionDb: maxGr } : {}),
+    appVersion: packageVersion(),
+    onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`),
+  });
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        input: result.input,
+        targets: result.targets.map((t) => ({
+          target: t.target,
+          file: t.file,
+          integratedLufs: t.integratedLufs,
+          truePeakDbtp: t.truePeakDbtp,
+          codecChecks: t.codecChecks.map((c) => ({ codec: c.codec, bitrateKbps: c.bitrateKbps, truePeakDbtp: c.truePeakDbtp })),
+          pass: t.pass,
+          report: t.reportHtml,
+        })),
+      })}\n`,
+    );
+  } else {
+    for (const t of result.targets) {
+      console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.target.padEnd(13)} ${t.file}`);
+      console.log(`      ${t.summary}`);
+      console.log(`      report: ${t.reportHtml}`);
+    }
+  }
+  return result.targets.every((t) => t.pass) ? 0 : 3;
+}
+
+const DEMO_TARGETS = 'spotify,apple-music,ebu-r128';
+
+async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'lathe-demo' } } });
+  const dir = resolve(values.out!);
+  mkdirSync(dir, { recursive: true });
+  const mix = join(dir, 'demo-mix.wav');
+  console.log(`synthesising a 30 s demo mix (drums, bass, chords, lead; unmastered) → ${mix}`);
+  await writeDemoMix(mix);
+  console.log(`mastering it for ${DEMO_TARGETS.split(',').join(', ')} …`);
+  const status = await masterCommand([mix, '--targets', DEMO_TARGETS, '--out', dir]);
+  console.log(`\nopen the reports (the .report.html files above) in a browser; analyse any file with: lathe analyze ${mix}`);
+  return status;
+}
+
+function targetsCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const targets = listTargets();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(targets)}\n`);
+    return 0;
+  }
+  for (const t of targets) {
+    const lufs = t.integratedLufs === null ? `profile (or ${t.fallbackIntegratedLufs})` : `${t.integratedLufs} LUFS ±${t.toleranceLu}`;
+    const checks = t.codecChecks.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ');
+    console.log(`${t.id.padEnd(13)} ${lufs.padEnd(22)} ${`${t.truePeakCeilingDbtp} dBTP`.padEnd(10)} ${t.deliverable.container}${t.bitDepth ? ` ${t.bitDepth}-bit` : ''}${t.sampleRateHz ? ` ${t.sampleRateHz / 1000} kHz` : ''}${checks ? `; checks ${checks}` : ''}`);
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -74,6 +211,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'analyze') return await analyzeCommand(rest);
+    if (command === 'render') return await renderCommand(rest);
+    if (command === 'master') return await masterCommand(rest);
+    if (command === 'targets') return targetsCommand(rest);
+    if (command === 'demo') return await demoCommand(rest);
     throw new LatheError('USAGE', `unknown command "${command}" (see lathe --help)`);
   } catch (e) {
     if (isLatheError(e)) {

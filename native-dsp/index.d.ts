@@ -164,6 +164,8 @@ export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: 
 /** Reads up to maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or
  *  feeds them to an analyser; returns the bytes read, 0 at the end of the input. */
 export function chainRenderFd(handle: ChainHandle, inFd: number, outFd: number | null, maxBytes: number, analyzer: AnalyzerHandle | null): number;
+/** Synthesises the demo mix (stereo) and writes it to fd as f32le frames; returns the frame count. */
+export function demoWriteFd(options: { sampleRate: number; seconds: number; seed: number }, fd: number): number;
 export function chainFinishFd(handle: ChainHandle, outFd: number | null, analyzer: AnalyzerHandle | null): void;
 
 declare const addon: {
@@ -179,6 +181,7 @@ declare const addon: {
   chainFinish: typeof chainFinish;
   chainRenderFd?: typeof chainRenderFd;
   chainFinishFd?: typeof chainFinishFd;
+  demoWriteFd?: typeof demoWriteFd;
   pipeCreate?: typeof pipeCreate;
   fdClose?: typeof fdClose;
   analyzerProcessFd?: typeof analyzerProcessFd;

@@ -41,6 +41,7 @@ export const {
   chainFinish,
   chainRenderFd,
   chainFinishFd,
+  demoWriteFd,
   pipeCreate,
   fdClose,
   analyzerProcessFd,

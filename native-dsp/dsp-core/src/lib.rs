@@ -12,6 +12,7 @@ pub mod analyzer;
 pub mod biquad;
 pub mod chain;
 pub mod compressor;
+pub mod demo;
 pub mod dither;
 pub mod eq;
 pub mod error;

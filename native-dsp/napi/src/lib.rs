@@ -347,6 +347,30 @@ mod pipes {
         e.undefined()
     }
 
+    /// demoWriteFd({ sampleRate, seconds, seed }, fd): synthesises the demo mix and writes it to
+    /// fd as interleaved f32le stereo frames; returns the frame count.
+    pub fn demo_write_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+        let [opts, fd] = e.args::<2>(info)?;
+        if e.type_of(opts)? != NAPI_OBJECT {
+            return Err(JsError::Type("options must be an object".into()));
+        }
+        let options = dsp_core::demo::DemoOptions {
+            sample_rate: e.read_f64(e.get(opts, "sampleRate")?, "sampleRate")?,
+            seconds: e.read_f64(e.get(opts, "seconds")?, "seconds")?,
+            seed: e.read_usize(e.get(opts, "seed")?, "seed", u32::MAX as usize)? as u64,
+        };
+        let planes = dsp_core::demo::demo_mix(&options)?;
+        let fd = read_fd(e, fd)?;
+        // SAFETY: borrowed descriptor, never closed here (ManuallyDrop).
+        let mut out = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+        let views: Vec<&[f32]> = planes.iter().map(|p| p.as_slice()).collect();
+        let mut bytes = Vec::new();
+        interleave_f32le(&views, &mut bytes);
+        out.write_all(&bytes)
+            .map_err(|err| io_error("cannot write the demo mix", err))?;
+        e.number(planes[0].len() as f64)
+    }
+
     /// analyzerProcessFd(handle, fd, maxBytes): reads up to maxBytes (blocking until that many
     /// bytes or end of stream), measures them, and returns the byte count (0 at end of stream).
     pub fn analyzer_process_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
@@ -380,6 +404,8 @@ callback!(cb_chain_finish => chain_finish);
 callback!(cb_chain_render_fd => pipes::chain_render_fd);
 #[cfg(unix)]
 callback!(cb_chain_finish_fd => pipes::chain_finish_fd);
+#[cfg(unix)]
+callback!(cb_demo_write_fd => pipes::demo_write_fd);
 #[cfg(unix)]
 callback!(cb_pipe_create => pipes::pipe_create);
 #[cfg(unix)]
@@ -415,7 +441,8 @@ fn register(e: Env, exports: napi_value) -> JsResult<()> {
     ];
     #[cfg(unix)]
     let functions = {
-        let unix: [Callback; 5] = [
+        let unix: [Callback; 6] = [
+            ("demoWriteFd", cb_demo_write_fd),
             ("chainRenderFd", cb_chain_render_fd),
             ("chainFinishFd", cb_chain_finish_fd),
             ("pipeCreate", cb_pipe_create),
