@@ -14,6 +14,8 @@ export interface AnalyzerOptions {
   spectrogramRows?: number;
   /** 1: measure on the calling thread only; 2 (default): use a second thread when there is a second core. */
   threads?: 1 | 2;
+  /** "loudness": loudness and peaks only (spectrum, stereo and time-domain QC left empty). */
+  meters?: 'all' | 'loudness';
 }
 
 export interface NativeFinding {

@@ -99,6 +99,8 @@ export interface AnalyzeOptions {
   spectrogramRows?: number;
   /** Include the spectrogram (about 160 k values) in the result. */
   includeSpectrogram?: boolean;
+  /** "loudness" measures loudness and peaks only (spectrum, stereo and QC come back empty). */
+  meters?: 'all' | 'loudness';
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -260,6 +262,7 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
       channelNames: probe.channelNames,
       spectrogramColumns: options.spectrogramColumns,
       spectrogramRows: options.spectrogramRows,
+      meters: options.meters,
     });
   } catch (e) {
     throw new LatheError('UNSUPPORTED_FORMAT', `cannot be analysed: ${(e as Error).message}`, { file, cause: e });

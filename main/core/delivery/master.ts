@@ -60,7 +60,7 @@ export async function sha256File(file: string): Promise<string> {
 /** Renders the chain and measures the result at the working rate without writing anything. */
 async function measureRender(probe: AudioProbe, chain: ChainDocument, signal?: AbortSignal): Promise<{ analysis: NativeAnalysis; limiterMaxGrDb: number }> {
   const handle = createChain(probe, chain);
-  const analyzer = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames });
+  const analyzer = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
   const { pipeCreate, fdClose, chainRenderFd, chainFinishFd } = dsp;
   if (!pipeCreate || !fdClose || !chainRenderFd || !chainFinishFd) {
     throw new LatheError('USAGE', 'mastering needs the native pipe functions, which this platform build lacks', { file: probe.file });
@@ -90,10 +90,10 @@ interface Search {
  * loudness(gain), which rises monotonically and bends as the limiter works harder. Stops when the
  * limiter would need more than `maxGrDb` of gain reduction, and says so.
  */
-async function searchGain(probe: AudioProbe, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, signal?: AbortSignal): Promise<Search> {
+async function searchGain(probe: AudioProbe, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, startGainDb: number, signal?: AbortSignal): Promise<Search> {
   const none = { ...chain.dither, enabled: false };
-  const first = await measureRender(probe, withLimiter(chain, ceilingDbtp, chain.limiter.inputGainDb, none), signal);
-  let g0 = chain.limiter.inputGainDb;
+  const first = await measureRender(probe, withLimiter(chain, ceilingDbtp, startGainDb, none), signal);
+  let g0 = startGainDb;
   let l0 = first.analysis.loudness.integratedLufs;
   if (l0 === null) {
     return { gainDb: g0, integratedLufs: null, truePeakDbtp: first.analysis.loudness.truePeakDbtp, limiterMaxGrDb: 0, renders: 1, reachable: false, note: 'the programme is silent: there is no loudness to set' };
@@ -147,8 +147,10 @@ async function codecCheck(file: string, codec: string, bitrateKbps: number, cont
   const out = join(work, `check-${codec}-${bitrateKbps}.${container}`);
   const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-i', `file:${file}`, '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
   if (r.code !== 0) throw new LatheError('FFMPEG_FAILED', `the ${codec} ${bitrateKbps}k check could not encode (${r.stderr.trim().split('\n')[0]})`, { file });
-  return analyzeFile(out, { signal });
+  return analyzeFile(out, { signal, meters: 'loudness' });
 }
+
+const clampGain = (g: number) => Math.max(-24, Math.min(24, g));
 
 const fmt = (x: number | null, unit: string, digits = 2) => (x === null ? '—' : `${x.toFixed(digits)} ${unit}`);
 
@@ -180,7 +182,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     let chainUsed = options.chain;
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
-      search = await searchGain(probe, options.chain, ceiling, targetLufs, maxGr, options.signal);
+      // Start where the input's loudness says the gain should be (or where the last round ended).
+      const start = search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
+      search = await searchGain(probe, options.chain, ceiling, targetLufs, maxGr, start, options.signal);
       // A master louder than a platform's threshold gets its stricter ceiling (Spotify).
       const ruleCeiling = search.integratedLufs === null ? ceiling : Math.min(ceiling, ceilingFor(target, levelFor(search.integratedLufs)) - (target.truePeakCeilingDbtp - ceiling));
       if (ruleCeiling < ceiling - 1e-9) {
@@ -193,11 +197,10 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       say(`rendering ${basename(outFile)}`);
       await renderDeliverable(probe, chainUsed, dither, outRate, target, outFile, work, options.signal);
       deliverable = await analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true });
-      checks = [];
-      for (const check of target.codecChecks) {
-        say(`checking through ${check.codec} ${check.bitrateKbps}k`);
-        checks.push({ check, result: await codecCheck(outFile, check.codec, check.bitrateKbps, check.container, work, options.signal) });
-      }
+      // The platform encodes run side by side: each is one ffmpeg process and a light measurement.
+      say(`checking through ${target.codecChecks.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
+      const results = await Promise.all(target.codecChecks.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal)));
+      checks = target.codecChecks.map((check, i) => ({ check, result: results[i]! }));
       const peaks = [deliverable.loudness.truePeakDbtp, ...checks.map((c) => c.result.loudness.truePeakDbtp)].filter((x): x is number => x !== null);
       const worst = peaks.length ? Math.max(...peaks) : null;
       const limit = ceilingFor(target, levelFor(deliverable.loudness.integratedLufs ?? targetLufs));
@@ -211,7 +214,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
         note: over > 0 ? (last ? `${over.toFixed(2)} dB over after the codecs; no rounds left` : `${over.toFixed(2)} dB over after the codecs: lowering the ceiling`) : 'every decoded true peak is under the ceiling',
       });
       if (over <= 0 || last) break;
-      ceiling -= over + 0.05;
+      // Lowering the ceiling at the same loudness means more limiting, which makes the codecs
+      // overshoot a little more: step past the measured overshoot rather than onto it.
+      ceiling -= 1.5 * over + 0.05;
     }
     const achieved = deliverable!;
     const finalLimit = ceilingFor(target, levelFor(achieved.loudness.integratedLufs ?? targetLufs));

@@ -53,6 +53,7 @@ fn main() {
                     spectrogram_columns: 1024,
                     spectrogram_rows: 160,
                     threads,
+                    full: true,
                 },
             )
             .unwrap();

@@ -24,6 +24,9 @@ pub struct AnalyzerOptions {
     /// second thread when the machine has a second core. A batch runner that already keeps
     /// every core busy asks for 1.
     pub threads: usize,
+    /// False measures loudness and peaks only (no spectrum, stereo or time-domain QC): what
+    /// loudness targeting and codec checks need, at a fraction of the cost.
+    pub full: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +57,7 @@ pub struct Analyzer {
     true_peak: TruePeakMeter,
     time_domain: TimeDomainAnalyzer,
     spectral: SpectralAnalyzer,
+    full: bool,
     /// Planar frames waiting to be measured (at most BATCH_FRAMES).
     pending: Vec<Vec<f32>>,
     /// Bytes of a frame split across two reads of a byte stream (fewer than one frame).
@@ -94,6 +98,7 @@ impl Analyzer {
                     stereo_pair,
                 },
             )?,
+            full: options.full,
             pending: vec![Vec::with_capacity(BATCH_FRAMES); channels],
             carry: Vec::new(),
             parallel: options.threads > 1
@@ -197,12 +202,15 @@ impl Analyzer {
             let planes = &planes;
             // The heaviest first (true peak on dense material, then spectrum): whichever thread is
             // free takes the next meter, so the load balances itself whatever the material.
-            let tasks: Vec<Task> = vec![
-                Box::new(|| self.true_peak.process(planes)),
-                Box::new(|| self.spectral.process(planes)),
-                Box::new(|| self.loudness.process(planes)),
-                Box::new(|| self.time_domain.process(planes)),
-            ];
+            let full = self.full;
+            let mut tasks: Vec<Task> = vec![Box::new(|| self.true_peak.process(planes))];
+            if full {
+                tasks.push(Box::new(|| self.spectral.process(planes)));
+            }
+            tasks.push(Box::new(|| self.loudness.process(planes)));
+            if full {
+                tasks.push(Box::new(|| self.time_domain.process(planes)));
+            }
             if parallel {
                 let queue = std::sync::Mutex::new(tasks.into_iter());
                 let worker = || -> Result<(), DspError> {

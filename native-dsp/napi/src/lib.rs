@@ -73,6 +73,22 @@ fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
         spectrogram_columns: (optional("spectrogramColumns", 1024, 16_384)? & !1).max(2),
         spectrogram_rows: optional("spectrogramRows", 160, 2048)?.max(2),
         threads: optional("threads", 2, 2)?.max(1),
+        full: {
+            let v = e.get(opts, "meters")?;
+            if e.is_nullish(v)? {
+                true
+            } else {
+                match e.read_string(v, "meters")?.as_str() {
+                    "all" => true,
+                    "loudness" => false,
+                    other => {
+                        return Err(JsError::Range(format!(
+                            "meters must be \"all\" or \"loudness\", got {other:?}"
+                        )))
+                    }
+                }
+            }
+        },
     };
     let analyzer = Analyzer::new(sample_rate, options)?;
     e.external(analyzer)
