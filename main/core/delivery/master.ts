@@ -215,8 +215,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       });
       if (over <= 0 || last) break;
       // Lowering the ceiling at the same loudness means more limiting, which makes the codecs
-      // overshoot a little more: step past the measured overshoot rather than onto it.
-      ceiling -= 1.5 * over + 0.05;
+      // overshoot a little more: step a little past the measured overshoot (a bigger step can
+      // spiral into more limiting than a loud target allows).
+      ceiling -= over + 0.1;
     }
     const achieved = deliverable!;
     const finalLimit = ceilingFor(target, levelFor(achieved.loudness.integratedLufs ?? targetLufs));
