@@ -242,13 +242,13 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     const pass = rules.every((r) => r.pass);
     const gain = search!.gainDb;
     const summary = pass
-      ? `Raised the master by ${gain.toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; every codec check stays under ${finalLimit} dBTP.`
+      ? `${gain >= 0 ? 'Raised' : 'Lowered'} the master by ${Math.abs(gain).toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; every codec check stays under ${finalLimit} dBTP.`
       : `Delivered the honest best: ${fmt(lufs, 'LUFS')} (target ${targetLufs}), true peak ${fmt(tp, 'dBTP')}. ${rules.filter((r) => !r.pass).map((r) => `${r.rule}: ${r.message}`).join('; ')}.`;
     const report: DeliveryReport = {
       schema: 'lathe.delivery-report',
       version: 1,
       createdAt: new Date().toISOString(),
-      lathe: { version: options.appVersion, nativeDspVersion: dsp.version(), ffmpeg: await toolVersion('ffmpeg') },
+      lathe: { version: options.appVersion, nativeDspVersion: dsp.version(), ffmpeg: (await toolVersion('ffmpeg')).replace(/^ffmpeg version (\S+).*$/, '$1') },
       input: { file: resolve(input), sha256: inputSha, codec: probe.codec, sampleRate: probe.sampleRate, channels: probe.channels, bitDepth: probe.bitDepth, durationSeconds: inputAnalysis.format.durationSeconds, measured: measurement(inputAnalysis) },
       target: {
         id: target.id,
