@@ -109,6 +109,9 @@ async function searchGain(probe: AudioProbe, chain: ChainDocument, ceilingDbtp: 
     if (r.limiterMaxGrDb > maxGrDb && l1 < targetLufs) {
       return { ...best, ...candidate, renders, reachable: false, note: `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (already ${r.limiterMaxGrDb.toFixed(1)} dB at ${l1.toFixed(2)} LUFS)` };
     }
+    if (g1 >= 24 && l1 < targetLufs - AIM_LU) {
+      return { ...best, ...candidate, renders, reachable: false, note: `reaching ${targetLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
+    }
     const slope = Math.abs(g1 - g0) > 1e-6 ? (l1 - l0) / (g1 - g0) : 1;
     // Loudness gains less than a dB per dB once the limiter bites; never step on a flat estimate.
     const step = (targetLufs - l1) / Math.max(0.2, Math.min(1.2, slope));
