@@ -107,7 +107,11 @@ async function searchGain(probe: AudioProbe, chain: ChainDocument, ceilingDbtp: 
     const candidate: Search = { gainDb: g1, integratedLufs: l1, truePeakDbtp: r.analysis.loudness.truePeakDbtp, limiterMaxGrDb: r.limiterMaxGrDb, renders, reachable: true, note: '' };
     if (Math.abs(l1 - targetLufs) < Math.abs(best.integratedLufs! - targetLufs)) best = candidate;
     if (r.limiterMaxGrDb > maxGrDb && l1 < targetLufs) {
-      return { ...best, ...candidate, renders, reachable: false, note: `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (already ${r.limiterMaxGrDb.toFixed(1)} dB at ${l1.toFixed(2)} LUFS)` };
+      // The honest best stays within the limiting the engineer allowed: back the gain off by
+      // the excess (peak gain reduction follows input gain about dB for dB once limiting).
+      const allowed = clampGain(g1 - (r.limiterMaxGrDb - maxGrDb));
+      const note = `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (${r.limiterMaxGrDb.toFixed(1)} dB at ${l1.toFixed(2)} LUFS); delivered at the loudness ${maxGrDb} dB of limiting allows`;
+      return { gainDb: allowed, integratedLufs: null, truePeakDbtp: null, limiterMaxGrDb: maxGrDb, renders, reachable: false, note };
     }
     if (g1 >= 24 && l1 < targetLufs - AIM_LU) {
       return { ...best, ...candidate, renders, reachable: false, note: `reaching ${targetLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
@@ -186,7 +190,7 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
       // Start where the input's loudness says the gain should be (or where the last round ended).
-      const start = search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
+      const start = search?.reachable === false ? clampGain(search.gainDb) : search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
       search = await searchGain(probe, options.chain, ceiling, targetLufs, maxGr, start, options.signal);
       // A master louder than a platform's threshold gets its stricter ceiling (Spotify).
       const ruleCeiling = search.integratedLufs === null ? ceiling : Math.min(ceiling, ceilingFor(target, levelFor(search.integratedLufs)) - (target.truePeakCeilingDbtp - ceiling));
@@ -208,7 +212,8 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       const worst = peaks.length ? Math.max(...peaks) : null;
       const limit = ceilingFor(target, levelFor(deliverable.loudness.integratedLufs ?? targetLufs));
       const over = worst === null ? 0 : worst - limit;
-      const last = round === MAX_CEILING_ROUNDS || !search.reachable;
+      // Even when the loudness cannot be reached, the ceiling after the codecs is still honoured.
+      const last = round === MAX_CEILING_ROUNDS;
       iterations.push({
         ceilingDbtp: ceiling,
         gainDb: search.gainDb,
