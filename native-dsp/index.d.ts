@@ -149,6 +149,8 @@ export interface ChainOptions {
 
 /** A renderer whose output lines up with its input, frame for frame. */
 export function chainCreate(options: ChainOptions): ChainHandle;
+/** The EQ stage's magnitude (dB) at each frequency, from the coefficients the render uses. */
+export function eqCurve(options: { sampleRate: number; chain: unknown; frequencies: Float32Array }): Float32Array;
 /** Latency, and the peak gain reduction of the compressor and limiter since the last call. */
 export function chainInfo(handle: ChainHandle): { latencyFrames: number; compressorMaxGrDb: number; limiterMaxGrDb: number };
 /** Renders planes; returns the output frames that are ready (fewer than given at first). */
@@ -179,6 +181,7 @@ declare const addon: {
   analyzerFinish: typeof analyzerFinish;
   chainCreate: typeof chainCreate;
   chainInfo: typeof chainInfo;
+  eqCurve: typeof eqCurve;
   chainRender: typeof chainRender;
   chainFinish: typeof chainFinish;
   chainRenderFd?: typeof chainRenderFd;

@@ -37,6 +37,7 @@ export const {
   analyzerFinish,
   chainCreate,
   chainInfo,
+  eqCurve,
   chainRender,
   chainFinish,
   chainRenderFd,

@@ -224,6 +224,15 @@ fn saturator(o: Obj) -> JsResult<SaturatorParams> {
     })
 }
 
+/// The EQ stage of a chain document (enabled or not), for drawing its curve.
+pub fn read_eq(e: Env, chain: napi_value) -> JsResult<EqParams> {
+    if e.type_of(chain)? != crate::sys::NAPI_OBJECT {
+        return Err(JsError::Type("chain must be an object".into()));
+    }
+    let root = Obj { e, v: chain, path: "chain" };
+    eq(root.child("eq", "eq")?)
+}
+
 /// The chain document's enabled stages as ChainParams; `seed` seeds the dither.
 pub fn read_chain(e: Env, v: napi_value, seed: u64) -> JsResult<ChainParams> {
     if e.type_of(v)? != crate::sys::NAPI_OBJECT {

@@ -158,6 +158,25 @@ fn chain_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     })
 }
 
+/// eqCurve({ sampleRate, chain, frequencies }): the EQ's magnitude in dB at each frequency, from
+/// the same coefficients the render uses (what the UI draws).
+fn eq_curve(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [opts] = e.args::<1>(info)?;
+    if e.type_of(opts)? != NAPI_OBJECT {
+        return Err(JsError::Type("options must be an object".into()));
+    }
+    let sample_rate = e.read_f64(e.get(opts, "sampleRate")?, "sampleRate")?;
+    let params = chain::read_eq(e, e.get(opts, "chain")?)?;
+    let freqs: Vec<f64> = e
+        .f32_slice(e.get(opts, "frequencies")?, "frequencies")?
+        .iter()
+        .map(|&f| f as f64)
+        .collect();
+    let eq = dsp_core::eq::ParametricEq::new(sample_rate, 1, params)?;
+    let db: Vec<f32> = eq.curve_db(&freqs).into_iter().map(|v| v as f32).collect();
+    e.f32_array(&db)
+}
+
 /// chainInfo(handle): { latencyFrames, compressorMaxGrDb, limiterMaxGrDb } (meters since last call).
 fn chain_info(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let [handle] = e.args::<1>(info)?;
@@ -414,6 +433,7 @@ mod pipes {
 callback!(cb_version => version);
 callback!(cb_chain_create => chain_create);
 callback!(cb_chain_info => chain_info);
+callback!(cb_eq_curve => eq_curve);
 callback!(cb_chain_render => chain_render);
 callback!(cb_chain_finish => chain_finish);
 #[cfg(unix)]
@@ -440,7 +460,8 @@ type Callback = (
 );
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
-    let functions: [Callback; 10] = [
+    let functions: [Callback; 11] = [
+        ("eqCurve", cb_eq_curve),
         ("version", cb_version),
         ("chainCreate", cb_chain_create),
         ("chainInfo", cb_chain_info),
