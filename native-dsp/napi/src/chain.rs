@@ -229,7 +229,11 @@ pub fn read_eq(e: Env, chain: napi_value) -> JsResult<EqParams> {
     if e.type_of(chain)? != crate::sys::NAPI_OBJECT {
         return Err(JsError::Type("chain must be an object".into()));
     }
-    let root = Obj { e, v: chain, path: "chain" };
+    let root = Obj {
+        e,
+        v: chain,
+        path: "chain",
+    };
     eq(root.child("eq", "eq")?)
 }
 
