@@ -2,7 +2,7 @@
 // JavaScript streams elsewhere) measure exactly the same; progress is reported and a cancelled
 // analysis stops its ffmpeg and leaves nothing behind.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dsp from '#native-dsp';
@@ -42,15 +42,27 @@ describe('decode paths', () => {
   it('a cancelled analysis rejects with CANCELLED and leaves no decoder log behind', async () => {
     const [l, r] = musicLike(44_100, 60, 13);
     const file = writeWav(join(scratch.dir, 'cancel.wav'), [l, r], 44_100, 'pcm16');
-    const before = decodeLogs();
+    // A private temporary directory for this run (os.tmpdir() reads TMPDIR on every call), so
+    // that other test files creating and removing their own logs meanwhile cannot disturb it.
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = join(scratch.dir, 'tmp');
+    mkdirSync(process.env.TMPDIR);
     const controller = new AbortController();
+    let logsWhileRunning = 0;
     const run = analyzeFile(file, {
       signal: controller.signal,
       onProgress: (f) => {
+        logsWhileRunning = Math.max(logsWhileRunning, decodeLogs().length);
         if (f > 0.2) controller.abort();
       },
     });
-    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(decodeLogs()).toEqual(before);
+    try {
+      await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(logsWhileRunning).toBe(1);
+      expect(decodeLogs()).toEqual([]);
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
   });
 });
