@@ -35,7 +35,7 @@
 //   "±0.1 LU" = integrated loudness within ±0.1 LU of -14 LUFS (file / after AAC).
 //   Absolute times drift on a shared machine; compare within one run.
 //
-// Usage: node bench/master.bench.mjs [--quick] [--reps N] [--json PATH]
+// Usage: node bench/master.bench.mjs [--quick] [--reps N] [--json PATH] [--source-out WAV (write the source and stop)]
 // Exit status: 0 = everything ran (whatever the quality verdicts); 1 = something failed to run.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -60,6 +60,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const jsonIdx = argv.indexOf('--json');
 const JSON_PATH = jsonIdx >= 0 ? argv[jsonIdx + 1] : null;
+const sourceIdx = argv.indexOf('--source-out');
+const SOURCE_OUT = sourceIdx >= 0 ? argv[sourceIdx + 1] : null;
 const repsIdx = argv.indexOf('--reps');
 const REPS = repsIdx >= 0 ? Math.max(1, Number(argv[repsIdx + 1]) | 0) : QUICK ? 1 : 3;
 if (jsonIdx >= 0 && !JSON_PATH) fail('--json needs a PATH');
@@ -377,6 +379,11 @@ async function main() {
     const src = path.join(tmp, 'song-4min-44k1-s24.wav');
     const t0 = performance.now();
     writeWav24(src, synthSong(SECONDS, RATE), RATE);
+    if (SOURCE_OUT) {
+      writeFileSync(SOURCE_OUT, readFileSync(src));
+      console.log(`wrote the benchmark's source to ${SOURCE_OUT}`);
+      return;
+    }
     // Measuring the source also warms the file cache, node and the DSP addon before any timing.
     const source = await analyze(src);
     console.log(

@@ -27,9 +27,11 @@ Usage:
   lathe render FILE --chain CHAIN.json --out OUT [--bits 16|24|32]
                                    render a chain to a file (format from OUT's extension)
   lathe master FILE --targets spotify,ebu-r128,cd --out DIR [--chain CHAIN.json]
-               [--profile NAME] [--max-limiting DB] [--json]
+               [--profile NAME] [--max-limiting DB] [--codec-checks full|none] [--json]
                                    deliverables and reports for each target, verified after
-                                   encoding (exit 3 when a target was delivered but fails a rule)
+                                   encoding (exit 3 when a target was delivered but fails a rule);
+                                   --codec-checks none skips the platform codec round trips
+                                   (a quick master; its report says they were not checked)
   lathe targets [--json]           the delivery targets and their specs
   lathe demo [--out DIR]           synthesise a demo mix, master it for three targets and say
                                    where the reports are (DIR defaults to ./lathe-demo)
@@ -126,6 +128,7 @@ async function masterCommand(args: string[]): Promise<number> {
       chain: { type: 'string' },
       profile: { type: 'string' },
       'max-limiting': { type: 'string' },
+      'codec-checks': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -136,7 +139,10 @@ async function masterCommand(args: string[]): Promise<number> {
   const targets = parseTargetList(values.targets);
   const maxGr = values['max-limiting'] === undefined ? undefined : Number(values['max-limiting']);
   if (maxGr !== undefined && !(maxGr >= 0 && maxGr <= 24)) throw new LatheError('USAGE', '--max-limiting must be a number of dB from 0 to 24');
+  const codecChecks = values['codec-checks'] ?? 'full';
+  if (codecChecks !== 'full' && codecChecks !== 'none') throw new LatheError('USAGE', '--codec-checks must be full or none');
   const result = await master(positionals[0]!, targets, {
+    codecChecks,
     outDir: resolve(values.out),
     chain: readChain(values.chain),
     ...(values.profile ? { profile: getProfile(values.profile) } : {}),

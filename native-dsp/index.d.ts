@@ -167,10 +167,26 @@ export function fdClose(fd: number): void;
 export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: number): number;
 /** Reads up to maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or
  *  feeds them to an analyser; returns the bytes read, 0 at the end of the input. */
-export function chainRenderFd(handle: ChainHandle, inFd: number, outFd: number | null, maxBytes: number, analyzer: AnalyzerHandle | null): number;
+export function chainRenderFd(handle: ChainHandle, inFd: number, outFd: number | null, maxBytes: number, analyzer: AnalyzerHandle | null, model?: TargetModelHandle | null): number;
 /** Synthesises the demo mix (stereo) and writes it to fd as f32le frames; returns the frame count. */
 export function demoWriteFd(options: { sampleRate: number; seconds: number; seed: number }, fd: number): number;
-export function chainFinishFd(handle: ChainHandle, outFd: number | null, analyzer: AnalyzerHandle | null): void;
+export function chainFinishFd(handle: ChainHandle, outFd: number | null, analyzer: AnalyzerHandle | null, model?: TargetModelHandle | null): void;
+
+/** What the loudness search needs of a limiter's input (peaks and K-weighted energy on a
+ *  ~0.2 ms grid), for predicting the loudness after the limiter at any input gain. */
+export type TargetModelHandle = { readonly __brand: 'TargetModelHandle' };
+export interface LimiterSettings {
+  ceilingDbtp: number;
+  lookaheadMs: number;
+  releaseMs: number;
+  autoRelease: boolean;
+  inputGainDb: number;
+}
+export function targetModelCreate(options: { sampleRate: number; channelNames: string[] }): TargetModelHandle;
+export function targetModelProcess(handle: TargetModelHandle, planes: Float32Array[]): void;
+/** The integrated loudness and largest stage-1 gain reduction the limiter would give (a model:
+ *  within a few hundredths of an LU of a real render on programme material). */
+export function targetModelEstimate(handle: TargetModelHandle, limiter: LimiterSettings): { integratedLufs: number | null; maxGainReductionDb: number };
 
 declare const addon: {
   version: typeof version;
@@ -180,6 +196,9 @@ declare const addon: {
   analyzerProcessInterleaved: typeof analyzerProcessInterleaved;
   analyzerFinish: typeof analyzerFinish;
   chainCreate: typeof chainCreate;
+  targetModelCreate: typeof targetModelCreate;
+  targetModelProcess: typeof targetModelProcess;
+  targetModelEstimate: typeof targetModelEstimate;
   chainInfo: typeof chainInfo;
   eqCurve: typeof eqCurve;
   chainRender: typeof chainRender;

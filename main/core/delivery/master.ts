@@ -9,12 +9,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import dsp, { type NativeAnalysis } from '#native-dsp';
+import dsp, { type AnalyzerHandle } from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
-import { createChain, renderToFile } from '../chain/render.js';
+import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
 import { LatheError } from '../errors.js';
-import { decodeToFd } from '../media/decode.js';
 import type { EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { runTool, toolVersion } from '../media/spawn.js';
@@ -31,6 +30,8 @@ export interface MasterOptions {
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   appVersion: string;
+  /** 'none' skips the platform codec round trips (a quick master; the report says so). */
+  codecChecks?: 'full' | 'none';
 }
 
 export interface TargetResult {
@@ -48,7 +49,9 @@ export interface TargetResult {
 const DEFAULT_MAX_GR_DB = 6;
 /** Aim inside the tolerance so measurement of the encoded file still lands within it. */
 const AIM_LU = 0.03;
-const MAX_SEARCH_RENDERS = 8;
+/** Renders kept when within this of the target (or half the target's tolerance). */
+const ACCEPT_LU = 0.05;
+const MAX_RENDER_ATTEMPTS = 3;
 const MAX_CEILING_ROUNDS = 4;
 
 export async function sha256File(file: string): Promise<string> {
@@ -57,74 +60,77 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Renders the chain and measures the result at the working rate without writing anything. */
-async function measureRender(probe: AudioProbe, chain: ChainDocument, signal?: AbortSignal): Promise<{ analysis: NativeAnalysis; limiterMaxGrDb: number }> {
-  const handle = createChain(probe, chain);
-  const analyzer = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
-  const { pipeCreate, fdClose, chainRenderFd, chainFinishFd } = dsp;
-  if (!pipeCreate || !fdClose || !chainRenderFd || !chainFinishFd) {
-    throw new LatheError('USAGE', 'mastering needs the native pipe functions, which this platform build lacks', { file: probe.file });
-  }
-  await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => chainRenderFd(handle, fd, null, max, analyzer), { signal });
-  chainFinishFd(handle, null, analyzer);
-  const info = dsp.chainInfo(handle);
-  return { analysis: dsp.analyzerFinish(analyzer), limiterMaxGrDb: info.limiterMaxGrDb };
-}
-
 function withLimiter(chain: ChainDocument, ceilingDbtp: number, gainDb: number, dither: ChainDocument['dither']): ChainDocument {
   return { ...chain, limiter: { ...chain.limiter, enabled: true, ceilingDbtp, inputGainDb: gainDb }, dither };
 }
 
 interface Search {
   gainDb: number;
-  integratedLufs: number | null;
-  truePeakDbtp: number | null;
-  limiterMaxGrDb: number;
-  renders: number;
+  /** The model's loudness at that gain, corrected by the last render's offset (null: silence). */
+  modelLufs: number | null;
+  modelMaxGrDb: number;
   reachable: boolean;
   note: string;
 }
 
+/** Searches stop within this much of the target on the model (which is smooth and cheap). */
+const MODEL_TOLERANCE_LU = 0.002;
+const MODEL_STEPS = 40;
+
 /**
- * Finds the limiter input gain that lands the integrated loudness on `targetLufs`: secant steps on
- * loudness(gain), which rises monotonically and bends as the limiter works harder. Stops when the
- * limiter would need more than `maxGrDb` of gain reduction, and says so.
+ * Finds the limiter input gain whose predicted loudness (the target model of the prepared
+ * programme, plus `offset`: what the last real render measured above the model) is
+ * `targetLufs`. Loudness rises monotonically with gain and bends as the limiter works harder:
+ * secant steps, bracketed. Stops short when the limiter would need more than `maxGrDb` of gain
+ * reduction, or more than +24 dB of gain, and says so.
  */
-async function searchGain(probe: AudioProbe, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, startGainDb: number, signal?: AbortSignal): Promise<Search> {
-  const none = { ...chain.dither, enabled: false };
-  const first = await measureRender(probe, withLimiter(chain, ceilingDbtp, startGainDb, none), signal);
-  let g0 = startGainDb;
-  let l0 = first.analysis.loudness.integratedLufs;
-  if (l0 === null) {
-    return { gainDb: g0, integratedLufs: null, truePeakDbtp: first.analysis.loudness.truePeakDbtp, limiterMaxGrDb: 0, renders: 1, reachable: false, note: 'the programme is silent: there is no loudness to set' };
+function searchGain(prepared: PreparedProgramme, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, offset: number, startGainDb: number): Search {
+  const at = (gainDb: number) => {
+    const e = dsp.targetModelEstimate(prepared.model, { ceilingDbtp, lookaheadMs: chain.limiter.lookaheadMs, releaseMs: chain.limiter.releaseMs, autoRelease: chain.limiter.autoRelease, inputGainDb: gainDb });
+    return { gainDb, lufs: e.integratedLufs === null ? null : e.integratedLufs + offset, gr: e.maxGainReductionDb };
+  };
+  let p0 = at(clampGain(startGainDb));
+  if (p0.lufs === null) {
+    return { gainDb: p0.gainDb, modelLufs: null, modelMaxGrDb: 0, reachable: false, note: 'the programme is silent: there is no loudness to set' };
   }
-  let best: Search = { gainDb: g0, integratedLufs: l0, truePeakDbtp: first.analysis.loudness.truePeakDbtp, limiterMaxGrDb: first.limiterMaxGrDb, renders: 1, reachable: true, note: '' };
-  let g1 = Math.max(-24, Math.min(24, g0 + (targetLufs - l0)));
-  for (let renders = 2; renders <= MAX_SEARCH_RENDERS; renders++) {
-    if (Math.abs(best.integratedLufs! - targetLufs) <= AIM_LU) break;
-    const r = await measureRender(probe, withLimiter(chain, ceilingDbtp, g1, none), signal);
-    const l1 = r.analysis.loudness.integratedLufs!;
-    const candidate: Search = { gainDb: g1, integratedLufs: l1, truePeakDbtp: r.analysis.loudness.truePeakDbtp, limiterMaxGrDb: r.limiterMaxGrDb, renders, reachable: true, note: '' };
-    if (Math.abs(l1 - targetLufs) < Math.abs(best.integratedLufs! - targetLufs)) best = candidate;
-    if (r.limiterMaxGrDb > maxGrDb && l1 < targetLufs) {
-      // The honest best stays within the limiting the engineer allowed: back the gain off by
-      // the excess (peak gain reduction follows input gain about dB for dB once limiting).
-      const allowed = clampGain(g1 - (r.limiterMaxGrDb - maxGrDb));
-      const note = `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (${r.limiterMaxGrDb.toFixed(1)} dB at ${l1.toFixed(2)} LUFS); delivered at the loudness ${maxGrDb} dB of limiting allows`;
-      return { gainDb: allowed, integratedLufs: null, truePeakDbtp: null, limiterMaxGrDb: maxGrDb, renders, reachable: false, note };
-    }
-    if (g1 >= 24 && l1 < targetLufs - AIM_LU) {
-      return { ...best, ...candidate, renders, reachable: false, note: `reaching ${targetLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
-    }
-    const slope = Math.abs(g1 - g0) > 1e-6 ? (l1 - l0) / (g1 - g0) : 1;
-    // Loudness gains less than a dB per dB once the limiter bites; never step on a flat estimate.
-    const step = (targetLufs - l1) / Math.max(0.2, Math.min(1.2, slope));
-    [g0, l0] = [g1, l1];
-    g1 = Math.max(-24, Math.min(24, g1 + step));
-    if (g1 === g0) break;
+  // A bracket [lo, hi] around the target once both sides are seen; secant steps inside it.
+  let lo = p0.lufs <= targetLufs ? p0 : null;
+  let hi = p0.lufs >= targetLufs ? p0 : null;
+  let best = p0;
+  let g1 = clampGain(p0.gainDb + (targetLufs - p0.lufs));
+  for (let i = 0; i < MODEL_STEPS && Math.abs(best.lufs! - targetLufs) > MODEL_TOLERANCE_LU; i++) {
+    const p1 = at(g1);
+    if (p1.lufs === null) break;
+    if (Math.abs(p1.lufs - targetLufs) < Math.abs(best.lufs! - targetLufs)) best = p1;
+    if (p1.lufs <= targetLufs && (!lo || p1.gainDb > lo.gainDb)) lo = p1;
+    if (p1.lufs >= targetLufs && (!hi || p1.gainDb < hi.gainDb)) hi = p1;
+    const slope = p1.gainDb !== p0.gainDb ? (p1.lufs - p0.lufs!) / (p1.gainDb - p0.gainDb) : 1;
+    let next = p1.gainDb + (targetLufs - p1.lufs) / Math.max(0.05, Math.min(1.5, slope));
+    // Never step outside a known bracket: bisect instead.
+    if (lo && hi && (next <= lo.gainDb || next >= hi.gainDb)) next = (lo.gainDb + hi.gainDb) / 2;
+    next = clampGain(next);
+    if (next === p1.gainDb) break;
+    p0 = p1;
+    g1 = next;
   }
-  best.renders = Math.max(best.renders, 1);
-  return best;
+  if (best.gr > maxGrDb && best.lufs! <= targetLufs + AIM_LU) {
+    // The honest best stays within the limiting the engineer allowed: the highest gain whose
+    // predicted gain reduction is within it (reduction rises monotonically with gain).
+    let [a, b] = [clampGain(best.gainDb - (best.gr - maxGrDb) - 3), best.gainDb];
+    if (at(a).gr > maxGrDb) a = -24;
+    for (let i = 0; i < 30 && b - a > 1e-3; i++) {
+      const m = (a + b) / 2;
+      if (at(m).gr > maxGrDb) b = m;
+      else a = m;
+    }
+    const allowed = at(a);
+    const note = `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (${best.gr.toFixed(1)} dB at ${best.lufs!.toFixed(2)} LUFS); delivered at the loudness ${maxGrDb} dB of limiting allows`;
+    return { gainDb: allowed.gainDb, modelLufs: allowed.lufs, modelMaxGrDb: allowed.gr, reachable: false, note };
+  }
+  if (best.gainDb >= 24 && best.lufs! < targetLufs - AIM_LU) {
+    return { gainDb: best.gainDb, modelLufs: best.lufs, modelMaxGrDb: best.gr, reachable: false, note: `reaching ${targetLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
+  }
+  return { gainDb: best.gainDb, modelLufs: best.lufs, modelMaxGrDb: best.gr, reachable: true, note: '' };
 }
 
 function measurement(a: AnalysisResult | null): ReportMeasurement {
@@ -167,8 +173,8 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string): Promise<TargetResult> {
-  const probe = await probeFile(input, options.signal);
+async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string, prepared: PreparedProgramme): Promise<TargetResult> {
+  const probe = prepared.probe;
   const say = (m: string) => options.onProgress?.(`${target.id}: ${m}`);
   const mono = probe.channels === 1;
   const targetLufs = resolveIntegratedLufs(target, { profile: options.profile, mono });
@@ -177,37 +183,54 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
   // A master that lands on the target within its tolerance is "at" the target, not louder than it
   // (Spotify's stricter ceiling is for masters louder than −14 LUFS, not for −13.98).
   const levelFor = (lufs: number) => (Math.abs(lufs - targetLufs) <= target.toleranceLu ? targetLufs : lufs);
+  // A render within this of the target is kept; the file measured after encoding must then
+  // still be within the tolerance (resampling and dither move it by thousandths).
+  const acceptLu = Math.min(ACCEPT_LU, target.toleranceLu / 2);
   const ext = EXTENSIONS[target.deliverable.container] ?? '.wav';
   const outFile = resolve(options.outDir, `${basename(input, extname(input))}.${target.id}${ext}`);
   const work = mkdtempSync(join(tmpdir(), 'lathe-master-'));
   const iterations: ReportIteration[] = [];
+  const codecList = options.codecChecks === 'none' ? [] : target.codecChecks;
   try {
     let ceiling = target.truePeakCeilingDbtp;
     let search: Search | undefined;
     let deliverable: AnalysisResult | undefined;
     let checks: { check: DeliveryTarget['codecChecks'][number]; result: AnalysisResult }[] = [];
     let chainUsed = options.chain;
+    // What real renders measured above the model's prediction (the model is an estimate).
+    let offset = 0;
+    const dither: ChainDocument['dither'] = target.dither && target.bitDepth ? { enabled: true, bits: target.bitDepth, noiseShaping: false } : { ...options.chain.dither, enabled: false };
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
       // Start where the input's loudness says the gain should be (or where the last round ended).
-      const start = search?.reachable === false ? clampGain(search.gainDb) : search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
-      search = await searchGain(probe, options.chain, ceiling, targetLufs, maxGr, start, options.signal);
+      const start = search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
+      search = searchGain(prepared, options.chain, ceiling, targetLufs, maxGr, offset, start);
       // A master louder than a platform's threshold gets its stricter ceiling (Spotify).
-      const ruleCeiling = search.integratedLufs === null ? ceiling : Math.min(ceiling, ceilingFor(target, levelFor(search.integratedLufs)) - (target.truePeakCeilingDbtp - ceiling));
+      const ruleCeiling = search.modelLufs === null ? ceiling : Math.min(ceiling, ceilingFor(target, levelFor(search.modelLufs)) - (target.truePeakCeilingDbtp - ceiling));
       if (ruleCeiling < ceiling - 1e-9) {
         ceiling = ruleCeiling;
-        iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: search.integratedLufs, worstTruePeakDbtp: search.truePeakDbtp, note: `louder than ${target.louderThanLufs} LUFS: the platform's stricter ceiling applies` });
+        iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: search.modelLufs, worstTruePeakDbtp: null, note: `louder than ${target.louderThanLufs} LUFS: the platform's stricter ceiling applies` });
         continue;
       }
-      const dither: ChainDocument['dither'] = target.dither && target.bitDepth ? { enabled: true, bits: target.bitDepth, noiseShaping: false } : { ...options.chain.dither, enabled: false };
-      chainUsed = withLimiter(options.chain, ceiling, search.gainDb, outRate === probe.sampleRate ? dither : { ...dither, enabled: false });
-      say(`rendering ${basename(outFile)}`);
-      await renderDeliverable(probe, chainUsed, dither, outRate, target, outFile, work, options.signal);
-      deliverable = await analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true });
-      // The platform encodes run side by side: each is one ffmpeg process and a light measurement.
-      say(`checking through ${target.codecChecks.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
-      const results = await Promise.all(target.codecChecks.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal)));
-      checks = target.codecChecks.map((check, i) => ({ check, result: results[i]! }));
+      // Render the deliverable, measuring the limiter's output as it goes; where the model
+      // missed, correct it by what was measured and render again.
+      for (let attempt = 1; ; attempt++) {
+        chainUsed = withLimiter(options.chain, ceiling, search.gainDb, outRate === probe.sampleRate ? dither : { ...dither, enabled: false });
+        say(`rendering ${basename(outFile)}`);
+        const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
+        await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, meter, options.signal);
+        const real = dsp.analyzerFinish(meter).loudness.integratedLufs;
+        if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
+        offset += real - search.modelLufs;
+        iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: real, worstTruePeakDbtp: null, note: `rendered ${real.toFixed(2)} LUFS where the model predicted ${search.modelLufs.toFixed(2)}: corrected` });
+        search = searchGain(prepared, options.chain, ceiling, targetLufs, maxGr, offset, search.gainDb);
+      }
+      // Decode what was written and measure it, and put it through every platform codec: side
+      // by side (each is one ffmpeg process and a light measurement).
+      say(`measuring it and checking through ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
+      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true }), ...codecList.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
+      deliverable = written!;
+      checks = codecList.map((check, i) => ({ check, result: results[i]! }));
       const peaks = [deliverable.loudness.truePeakDbtp, ...checks.map((c) => c.result.loudness.truePeakDbtp)].filter((x): x is number => x !== null);
       const worst = peaks.length ? Math.max(...peaks) : null;
       const limit = ceilingFor(target, levelFor(deliverable.loudness.integratedLufs ?? targetLufs));
@@ -223,9 +246,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       });
       if (over <= 0 || last) break;
       // Lowering the ceiling at the same loudness means more limiting, which makes the codecs
-      // overshoot a little more: step a little past the measured overshoot (a bigger step can
-      // spiral into more limiting than a loud target allows).
-      ceiling -= over + 0.1;
+      // overshoot more (on the benchmark's mix, 1.5 dB over at −1 dBTP became 1.9 dB at
+      // −2.6): step a quarter past the measured overshoot, so one more round usually does.
+      ceiling -= over * 1.25 + 0.1;
     }
     const achieved = deliverable!;
     const finalLimit = ceilingFor(target, levelFor(achieved.loudness.integratedLufs ?? targetLufs));
@@ -247,10 +270,13 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     }
     const formatOk = achieved.format.sampleRate === outRate && (target.bitDepth === null || achieved.format.bitDepth === target.bitDepth);
     rules.push({ rule: 'format', requested: `${target.deliverable.container}, ${outRate} Hz${target.bitDepth ? `, ${target.bitDepth}-bit` : ''}`, achieved: `${achieved.format.container}, ${achieved.format.sampleRate} Hz${achieved.format.bitDepth ? `, ${achieved.format.bitDepth}-bit` : ''}`, pass: formatOk, message: target.dither && target.bitDepth ? `dithered to ${target.bitDepth} bits (TPDF)` : 'as delivered' });
+    if (codecList.length < target.codecChecks.length) {
+      rules.push({ rule: 'codec checks', requested: target.codecChecks.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', '), achieved: 'not run', pass: true, message: 'skipped on request (--codec-checks none): the platform encodes were not verified' });
+    }
     const pass = rules.every((r) => r.pass);
     const gain = search!.gainDb;
     const summary = pass
-      ? `${gain >= 0 ? 'Raised' : 'Lowered'} the master by ${Math.abs(gain).toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; every codec check stays under ${finalLimit} dBTP.`
+      ? `${gain >= 0 ? 'Raised' : 'Lowered'} the master by ${Math.abs(gain).toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; ${codecList.length < target.codecChecks.length ? 'the platform codecs were not checked (skipped on request).' : `every codec check stays under ${finalLimit} dBTP.`}`
       : `Delivered the honest best: ${fmt(lufs, 'LUFS')} (target ${targetLufs}), true peak ${fmt(tp, 'dBTP')}. ${rules.filter((r) => !r.pass).map((r) => `${r.rule}: ${r.message}`).join('; ')}.`;
     const report: DeliveryReport = {
       schema: 'lathe.delivery-report',
@@ -315,11 +341,13 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
 }
 
 /**
- * Writes the deliverable: render at the working rate; when the target wants another rate,
- * resample with soxr into a float WAV first and dither afterwards, so dither is the last thing
- * that touches the samples before the word length shrinks.
+ * Writes the deliverable from the prepared programme: the limiter (and dither) at the working
+ * rate, measured by `meter` as it goes; when the target wants another rate, resample with soxr
+ * into a float WAV first and dither afterwards, so dither is the last thing that touches the
+ * samples before the word length shrinks.
  */
-async function renderDeliverable(probe: AudioProbe, chain: ChainDocument, dither: ChainDocument['dither'], outRate: number, target: DeliveryTarget, outFile: string, work: string, signal?: AbortSignal): Promise<void> {
+async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocument, dither: ChainDocument['dither'], outRate: number, target: DeliveryTarget, outFile: string, work: string, meter: AnalyzerHandle, signal?: AbortSignal): Promise<void> {
+  const probe = prepared.probe;
   const codec = target.deliverable.codec;
   const final: EncodeFormat = {
     muxer: MUXERS[target.deliverable.container] ?? 'wav',
@@ -331,11 +359,11 @@ async function renderDeliverable(probe: AudioProbe, chain: ChainDocument, dither
     ...(codec === 'flac' ? { flacBits: target.bitDepth ?? 24 } : {}),
   };
   if (outRate === probe.sampleRate || !dither.enabled) {
-    await renderToFile(probe, chain, outFile, { ...final, inputSampleRate: probe.sampleRate }, { signal });
+    await renderPrepared(prepared, chain, { file: outFile, format: { ...final, inputSampleRate: probe.sampleRate } }, { signal, analyzer: meter });
     return;
   }
   const resampled = join(work, 'resampled.wav');
-  await renderToFile(probe, { ...chain, dither: { ...dither, enabled: false } }, resampled, { muxer: 'wav', codec: 'pcm_f32le', sampleRate: outRate, inputSampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout }, { signal });
+  await renderPrepared(prepared, { ...chain, dither: { ...dither, enabled: false } }, { file: resampled, format: { muxer: 'wav', codec: 'pcm_f32le', sampleRate: outRate, inputSampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout } }, { signal, analyzer: meter });
   const second = await probeFile(resampled, signal);
   const ditherOnly: ChainDocument = { ...chain, eq: { ...chain.eq, enabled: false }, compressor: { ...chain.compressor, enabled: false }, imager: { ...chain.imager, enabled: false }, saturation: { ...chain.saturation, enabled: false }, reverb: { ...chain.reverb, enabled: false }, delay: { ...chain.delay, enabled: false }, limiter: { ...chain.limiter, enabled: false }, dither };
   await renderToFile(second, ditherOnly, outFile, final, { signal });
@@ -345,10 +373,20 @@ async function renderDeliverable(probe: AudioProbe, chain: ChainDocument, dither
 export async function master(input: string, targets: DeliveryTarget[], options: MasterOptions): Promise<{ input: string; inputSha256: string; targets: TargetResult[] }> {
   mkdirSync(options.outDir, { recursive: true });
   options.onProgress?.(`analysing ${basename(input)}`);
-  const inputAnalysis = await analyzeFile(input, { signal: options.signal, includeSpectrogram: true });
-  const inputSha = await sha256File(input);
-  const results: TargetResult[] = [];
-  for (const target of targets) results.push(await masterForTarget(input, target, options, inputAnalysis, inputSha));
-  return { input: resolve(input), inputSha256: inputSha, targets: results };
+  const probe = await probeFile(input, options.signal);
+  const work = mkdtempSync(join(tmpdir(), 'lathe-prepared-'));
+  try {
+    // The input is measured for the reports while the chain's stages before the limiter run
+    // once for every target (the targets share the working rate and the chain).
+    const [inputAnalysis, inputSha, prepared] = await Promise.all([
+      analyzeFile(input, { signal: options.signal, includeSpectrogram: true }),
+      sha256File(input),
+      prepareForLimiter(probe, options.chain, work, { signal: options.signal }),
+    ]);
+    const results: TargetResult[] = [];
+    for (const target of targets) results.push(await masterForTarget(input, target, options, inputAnalysis, inputSha, prepared));
+    return { input: resolve(input), inputSha256: inputSha, targets: results };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
-

@@ -25,6 +25,7 @@ pub mod qc;
 pub mod saturation;
 pub mod sends;
 pub mod spectral;
+pub mod targeting;
 pub mod timedomain;
 pub mod truepeak;
 

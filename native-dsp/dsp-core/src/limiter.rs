@@ -1337,6 +1337,187 @@ fn validate(p: &LimiterParams) -> Result<(), DspError> {
     )
 }
 
+/// The limiter's detector on its own, at unity gain: for each frame, the largest over channels
+/// of the sample before the frame's interval and that interval's interpolated points, exactly
+/// as stage 1 computes them before it divides the target by them. Detection is linear, so the
+/// peaks of the input turned up by g are g times these (to f32 rounding): one pass over a
+/// programme serves every input gain a loudness search tries ([`crate::targeting`]).
+#[derive(Debug, Clone)]
+pub struct PeakDetector {
+    phases: Vec<[f32; TAPS_PER_PHASE]>,
+    simd: Simd,
+    /// Per channel: the last `HISTORY` samples, then the chunk's.
+    windows: Vec<Vec<f32>>,
+}
+
+impl PeakDetector {
+    pub fn new(sample_rate: f64, channels: usize) -> Result<Self, DspError> {
+        check_format(sample_rate, channels)?;
+        let factor = oversampling_factor(sample_rate);
+        Ok(PeakDetector {
+            phases: (1..factor)
+                .map(|p| phase_taps(p as f64 / factor as f64))
+                .collect(),
+            simd: Simd::detect(),
+            windows: vec![vec![0.0; HISTORY + CHUNK]; channels],
+        })
+    }
+
+    /// Writes each frame's peak into `peaks` (as long as the planes). Non-finite samples count
+    /// as silence, as the limiter treats them.
+    pub fn process(&mut self, planes: &[&[f32]], peaks: &mut [f32]) -> Result<(), DspError> {
+        let frames = check_planes(planes, self.windows.len())?;
+        check_output(&mut [peaks], 1, frames)?;
+        let mut start = 0;
+        while start < frames {
+            let n = CHUNK.min(frames - start);
+            for (window, plane) in self.windows.iter_mut().zip(planes) {
+                for (w, &x) in window[HISTORY..HISTORY + n]
+                    .iter_mut()
+                    .zip(&plane[start..start + n])
+                {
+                    *w = if x.is_finite() { x } else { 0.0 };
+                }
+            }
+            let out = &mut peaks[start..start + n];
+            out.fill(0.0);
+            self.dispatch(out);
+            for window in &mut self.windows {
+                keep_last::<HISTORY, _>(window, n);
+            }
+            start += n;
+        }
+        Ok(())
+    }
+
+    #[allow(unsafe_code)]
+    fn dispatch(&mut self, out: &mut [f32]) {
+        match self.simd {
+            // SAFETY: `Simd::detect` found the features the function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { self.detect_avx512(out) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { self.detect_avx2(out) },
+            Simd::Baseline => self.detect::<8>(out),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn detect_avx512(&mut self, out: &mut [f32]) {
+        self.detect::<32>(out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn detect_avx2(&mut self, out: &mut [f32]) {
+        self.detect::<16>(out)
+    }
+
+    #[inline(always)]
+    fn detect<const LANES: usize>(&mut self, out: &mut [f32]) {
+        let n = out.len();
+        for window in &self.windows {
+            // A ceiling of 0 skips only groups that are entirely silent (whose peaks are 0).
+            detect_peaks::<LANES>(
+                &self.phases,
+                &window[..n + HISTORY],
+                1.0,
+                0.0,
+                out,
+                |_, _, _| {},
+            );
+        }
+    }
+}
+
+/// Stage 1's gain, modelled on a coarser grid for searching the input gain: `peaks[k]` is the
+/// largest detector peak (at unity gain, [`PeakDetector`]) of frames `k·step..(k + 1)·step`,
+/// and `gains[k]` receives the gain stage 1 applies to those frames of the input at the
+/// limiter's `params` (input gain and ceiling included). The plateau, release and S-curve run
+/// as in the limiter with their lengths and time constants scaled to the grid; the guard is
+/// left out (it acts seldom and by hundredths of a dB). The gains line up with the input the
+/// peaks came from (the limiter's latency is taken out). Returns the largest reduction in dB.
+pub fn model_stage_one(
+    params: &LimiterParams,
+    sample_rate: f64,
+    step: usize,
+    peaks: &[f32],
+    gains: &mut Vec<f64>,
+) -> Result<f64, DspError> {
+    validate(params)?;
+    check_format(sample_rate, 1)?;
+    let step = step.max(1);
+    let fs = sample_rate / step as f64;
+    let grid = |frames: usize| ((frames as f64 / step as f64).round() as usize).max(1);
+    let lookahead = ((params.lookahead_ms * 1e-3 * sample_rate).round() as usize).max(2);
+    let second = lookahead / 2;
+    let boxes = [grid(lookahead + 1 - second), grid(second)];
+    let hold_len = grid(lookahead + 2 * KERNEL_HALF);
+    // The gain of the input frame at k is decided when the detector is `delay` frames further.
+    let delay = grid(lookahead + 2 * KERNEL_HALF - 1);
+    let input_gain = 10f64.powf(params.input_gain_db / 20.0);
+    let target = 10f64.powf((params.ceiling_dbtp - MAIN_MARGIN_DB) / 20.0);
+    let coef = |ms: f64| (-1.0 / (ms * 1e-3 * fs)).exp();
+    let mut release = Release::new();
+    if params.auto_release {
+        release.fast_release = coef(params.release_ms * AUTO_FAST_FACTOR);
+        release.slow_attack = coef(params.release_ms * AUTO_SLOW_FACTOR);
+        release.slow_release = coef(params.release_ms * AUTO_SLOW_FACTOR);
+    } else {
+        release.fast_release = coef(params.release_ms);
+        release.slow_attack = 1.0;
+        release.slow_release = 0.0;
+    }
+    let total = peaks.len() + delay;
+    let mut plateau: Vec<f64> = (0..total)
+        .map(|k| {
+            let peak = peaks.get(k).map_or(0.0, |&p| p as f64) * input_gain;
+            if peak > target {
+                target / peak
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    RunningMin::new(hold_len).run(&mut plateau);
+    let mut held = vec![0.0; total];
+    release.run(&plateau, &mut held);
+    // Two cascaded moving averages (f64: the model need not be exact to the last bit).
+    let smooth = |values: &mut [f64], len: usize| {
+        let mut ring = vec![1.0; len];
+        let mut sum = len as f64;
+        for (i, v) in values.iter_mut().enumerate() {
+            let slot = i % len;
+            sum += *v - ring[slot];
+            ring[slot] = *v;
+            *v = sum / len as f64;
+        }
+    };
+    let mut g: Vec<f64> = plateau
+        .iter()
+        .zip(&held)
+        .map(|(&p, &h)| {
+            if h == 0.0 {
+                p
+            } else {
+                p.min(10f64.powf(-h / 20.0))
+            }
+        })
+        .collect();
+    smooth(&mut g, boxes[0]);
+    smooth(&mut g, boxes[1]);
+    gains.clear();
+    gains.extend_from_slice(&g[delay..]);
+    let lowest = smallest(gains);
+    Ok(if lowest < 1.0 {
+        -20.0 * lowest.log10()
+    } else {
+        0.0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ pub fn lufs_from_energy(energy: f64) -> Option<f64> {
     }
 }
 
-fn energy_from_lufs(lufs: f64) -> f64 {
+pub(crate) fn energy_from_lufs(lufs: f64) -> f64 {
     10f64.powf((lufs - LOUDNESS_OFFSET_DB) / 10.0)
 }
 
@@ -386,7 +386,7 @@ impl LoudnessMeter {
 /// multiply and one subtraction on each stage's feedback path, against two of each in the
 /// transposed form, which is what bounds the speed of a recursive filter.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct KState {
+pub(crate) struct KState {
     x1: f64,
     x2: f64,
     m1: f64,
@@ -397,7 +397,7 @@ struct KState {
 
 impl KState {
     #[inline(always)]
-    fn tick(&mut self, c: &[BiquadCoefs; 2], x: f64) -> f64 {
+    pub(crate) fn tick(&mut self, c: &[BiquadCoefs; 2], x: f64) -> f64 {
         let [s, h] = c;
         // Feed-forward terms first, so only `- a1 * previous output` waits on the last sample.
         let m = (s.b0 * x + s.b1 * self.x1 + s.b2 * self.x2 - s.a2 * self.m2) - s.a1 * self.m1;
@@ -472,7 +472,7 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 /// BS.1770 two-stage gating over block energies: returns (integrated LUFS, relative gate LUFS).
-fn gated_integrated(blocks: &[f64]) -> Option<(f64, f64)> {
+pub(crate) fn gated_integrated(blocks: &[f64]) -> Option<(f64, f64)> {
     let abs_threshold = energy_from_lufs(ABSOLUTE_GATE_LUFS);
     let (sum, n) = blocks
         .iter()

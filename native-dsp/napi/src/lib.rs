@@ -15,6 +15,9 @@ use sys::*;
 use dsp_core::analyzer::{deinterleave_f32le, Analyzer, AnalyzerOptions};
 use dsp_core::chain::{Chain, OfflineRender};
 use dsp_core::error::MAX_CHANNELS;
+use dsp_core::limiter::LimiterParams;
+use dsp_core::loudness::ChannelRole;
+use dsp_core::targeting::TargetModel;
 
 macro_rules! callback {
     ($name:ident => $body:path) => {
@@ -224,6 +227,60 @@ fn chain_finish(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     e.array_of(out.iter(), |p| e.f32_array(p))
 }
 
+/// targetModelCreate({ sampleRate, channelNames }): collects what the loudness search needs of
+/// a limiter's input (dsp_core::targeting).
+fn target_model_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [opts] = e.args::<1>(info)?;
+    if e.type_of(opts)? != NAPI_OBJECT {
+        return Err(JsError::Type("options must be an object".into()));
+    }
+    let sample_rate = e.read_f64(e.get(opts, "sampleRate")?, "sampleRate")?;
+    let names = e
+        .read_array(e.get(opts, "channelNames")?, "channelNames")?
+        .into_iter()
+        .map(|v| e.read_string(v, "channelNames[]"))
+        .collect::<JsResult<Vec<String>>>()?;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let roles = ChannelRole::from_names(&refs);
+    e.external(TargetModel::new(sample_rate, &roles)?)
+}
+
+/// targetModelProcess(handle, planes: Float32Array[])
+fn target_model_process(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [handle, planes] = e.args::<2>(info)?;
+    let model = e.external_mut::<TargetModel>(handle, "handle")?;
+    let planes = e.read_array(planes, "planes")?;
+    let slices = planes
+        .iter()
+        .map(|&p| e.f32_slice(p, "planes[]"))
+        .collect::<JsResult<Vec<&[f32]>>>()?;
+    model.process(&slices)?;
+    e.undefined()
+}
+
+/// targetModelEstimate(handle, limiter: { ceilingDbtp, lookaheadMs, releaseMs, autoRelease,
+/// inputGainDb }): { integratedLufs, maxGainReductionDb } as the limiter would give them.
+fn target_model_estimate(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [handle, limiter] = e.args::<2>(info)?;
+    let model = e.external_mut::<TargetModel>(handle, "handle")?;
+    if e.type_of(limiter)? != NAPI_OBJECT {
+        return Err(JsError::Type("limiter must be an object".into()));
+    }
+    let num = |k: &str| e.read_f64(e.get(limiter, k)?, &format!("limiter.{k}"));
+    let params = LimiterParams {
+        ceiling_dbtp: num("ceilingDbtp")?,
+        lookahead_ms: num("lookaheadMs")?,
+        release_ms: num("releaseMs")?,
+        auto_release: e.read_bool(e.get(limiter, "autoRelease")?, "limiter.autoRelease")?,
+        input_gain_db: num("inputGainDb")?,
+    };
+    let r = model.estimate(&params)?;
+    let o = e.object()?;
+    e.set(o, "integratedLufs", e.opt_number(r.integrated_lufs)?)?;
+    e.set(o, "maxGainReductionDb", e.number(r.max_gain_reduction_db)?)?;
+    Ok(o)
+}
+
 /// Interleaves planes as little-endian f32 frames (what ffmpeg's `-f f32le` reads).
 fn interleave_f32le(planes: &[&[f32]], out: &mut Vec<u8>) {
     out.clear();
@@ -298,10 +355,14 @@ mod pipes {
         views: &[&[f32]],
         out: &mut Option<ManuallyDrop<File>>,
         analyzer: &mut Option<&mut Analyzer>,
+        model: &mut Option<&mut TargetModel>,
         bytes: &mut Vec<u8>,
     ) -> Result<(), dsp_core::DspError> {
         if let Some(a) = analyzer.as_deref_mut() {
             a.process(views)?;
+        }
+        if let Some(m) = model.as_deref_mut() {
+            m.process(views)?;
         }
         if let Some(f) = out.as_mut() {
             interleave_f32le(views, bytes);
@@ -314,11 +375,18 @@ mod pipes {
         Ok(())
     }
 
+    type Targets<'a> = (
+        Option<ManuallyDrop<File>>,
+        Option<&'a mut Analyzer>,
+        Option<&'a mut TargetModel>,
+    );
+
     fn render_target<'a>(
         e: Env,
         out_fd: napi_value,
         analyzer: napi_value,
-    ) -> JsResult<(Option<ManuallyDrop<File>>, Option<&'a mut Analyzer>)> {
+        model: napi_value,
+    ) -> JsResult<Targets<'a>> {
         let out = if e.is_nullish(out_fd)? {
             None
         } else {
@@ -331,18 +399,24 @@ mod pipes {
         } else {
             Some(e.external_mut::<Analyzer>(analyzer, "analyzer")?)
         };
-        Ok((out, analyzer))
+        let model = if e.is_nullish(model)? {
+            None
+        } else {
+            Some(e.external_mut::<TargetModel>(model, "model")?)
+        };
+        Ok((out, analyzer, model))
     }
 
-    /// chainRenderFd(handle, inFd, outFd | null, maxBytes, analyzer | null): reads up to
-    /// maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or measures
-    /// them; returns the bytes read (0 at the end of the input).
+    /// chainRenderFd(handle, inFd, outFd | null, maxBytes, analyzer | null, model?): reads up
+    /// to maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or
+    /// measures them and/or adds them to a target model; returns the bytes read (0 at the end
+    /// of the input).
     pub fn chain_render_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
-        let [handle, in_fd, out_fd, max, analyzer] = e.args::<5>(info)?;
+        let [handle, in_fd, out_fd, max, analyzer, model] = e.args::<6>(info)?;
         let r = e.external_mut::<ChainRender>(handle, "handle")?;
         let in_fd = read_fd(e, in_fd)?;
         let max = e.read_usize(max, "maxBytes", MAX_READ)?.max(1);
-        let (mut out, mut analyzer) = render_target(e, out_fd, analyzer)?;
+        let (mut out, mut analyzer, mut model) = render_target(e, out_fd, analyzer, model)?;
         // SAFETY: borrowed descriptor, never closed here (ManuallyDrop).
         let mut input = ManuallyDrop::new(unsafe { File::from_raw_fd(in_fd) });
         let mut buf = std::mem::take(&mut r.carry);
@@ -366,19 +440,20 @@ mod pipes {
         let views: Vec<&[f32]> = planes.iter().map(|p| p.as_slice()).collect();
         let mut bytes = Vec::new();
         r.render.push(&views, &mut |v| {
-            emit(v, &mut out, &mut analyzer, &mut bytes)
+            emit(v, &mut out, &mut analyzer, &mut model, &mut bytes)
         })?;
         e.number((filled - start) as f64)
     }
 
-    /// chainFinishFd(handle, outFd | null, analyzer | null): flushes the chain's latency.
+    /// chainFinishFd(handle, outFd | null, analyzer | null, model?): flushes the chain's
+    /// latency.
     pub fn chain_finish_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
-        let [handle, out_fd, analyzer] = e.args::<3>(info)?;
+        let [handle, out_fd, analyzer, model] = e.args::<4>(info)?;
         let r = e.external_mut::<ChainRender>(handle, "handle")?;
-        let (mut out, mut analyzer) = render_target(e, out_fd, analyzer)?;
+        let (mut out, mut analyzer, mut model) = render_target(e, out_fd, analyzer, model)?;
         let mut bytes = Vec::new();
         r.render
-            .finish(&mut |v| emit(v, &mut out, &mut analyzer, &mut bytes))?;
+            .finish(&mut |v| emit(v, &mut out, &mut analyzer, &mut model, &mut bytes))?;
         e.undefined()
     }
 
@@ -449,6 +524,9 @@ callback!(cb_fd_close => pipes::fd_close);
 #[cfg(unix)]
 callback!(cb_analyzer_process_fd => pipes::analyzer_process_fd);
 callback!(cb_deinterleave => deinterleave);
+callback!(cb_target_model_create => target_model_create);
+callback!(cb_target_model_process => target_model_process);
+callback!(cb_target_model_estimate => target_model_estimate);
 callback!(cb_analyzer_create => analyzer_create);
 callback!(cb_analyzer_process => analyzer_process);
 callback!(cb_analyzer_process_interleaved => analyzer_process_interleaved);
@@ -460,7 +538,10 @@ type Callback = (
 );
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
-    let functions: [Callback; 11] = [
+    let functions: [Callback; 14] = [
+        ("targetModelCreate", cb_target_model_create),
+        ("targetModelProcess", cb_target_model_process),
+        ("targetModelEstimate", cb_target_model_estimate),
         ("eqCurve", cb_eq_curve),
         ("version", cb_version),
         ("chainCreate", cb_chain_create),
