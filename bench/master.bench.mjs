@@ -331,9 +331,9 @@ function parseLoudnormJson(stderr) {
 
 // ---------------------------------------------------------------- contenders
 /** lathe master for Spotify; returns timing, the deliverable and Lathe's own verdict. */
-async function runLatheMaster(src, outDir) {
+async function runLatheMaster(src, outDir, extra = []) {
   // Exit 3 means "delivered, but a target missed its spec": it ran; the verdict goes in the table.
-  const r = await mustRun('lathe master', process.execPath, [LATHE_BIN, 'master', src, '--targets', 'spotify', '--out', outDir, '--json'], [0, 3]);
+  const r = await mustRun('lathe master', process.execPath, [LATHE_BIN, 'master', src, '--targets', 'spotify', '--out', outDir, '--json', ...extra], [0, 3]);
   const t = JSON.parse(r.stdout).targets[0];
   return { wall: r.wall, cpu: r.cpu, file: t.file, self: t };
 }
@@ -430,6 +430,7 @@ async function main() {
     const contenders = [
       { name: 'lathe master', run: (rep) => runLatheMaster(src, path.join(tmp, `master-${rep}`)) },
       { name: 'ffmpeg loudnorm', run: (rep) => runLoudnorm(ffmpeg, src, path.join(tmp, `loudnorm-${rep}.wav`)) },
+      { name: 'lathe, no codecs', run: (rep) => runLatheMaster(src, path.join(tmp, `master-nocodec-${rep}`), ['--codec-checks', 'none']) },
     ];
     const runs = new Map(contenders.map((c) => [c.name, { walls: [], cpus: [], first: null, error: null }]));
     for (let rep = 0; rep < REPS; rep++) {
@@ -471,7 +472,7 @@ async function main() {
       row.aacUnderCeiling = ok(row.aac?.truePeak) ? row.aac.truePeak < TARGET_TP : null;
       row.fileWithinTolerance = within(row.file?.integrated);
       row.aacWithinTolerance = within(row.aac?.integrated);
-      if (c.name === 'lathe master' && s.first) {
+      if (c.name.startsWith('lathe') && s.first) {
         const { pass, integratedLufs, truePeakDbtp, codecChecks } = s.first.self;
         row.latheVerdict = { pass, integratedLufs, truePeakDbtp, codecChecks };
       }
@@ -484,10 +485,13 @@ async function main() {
     }
     const lathe = rows[0];
     const loudnorm = rows[1];
-    const ratio = {
-      wall: ok(lathe.wall) && ok(loudnorm.wall) ? loudnorm.wall / lathe.wall : null,
-      cpu: ok(lathe.cpu) && ok(loudnorm.cpu) ? loudnorm.cpu / lathe.cpu : null,
-    };
+    const quickLathe = rows[2];
+    const ratioOf = (r) => ({
+      wall: ok(r.wall) && ok(loudnorm.wall) ? loudnorm.wall / r.wall : null,
+      cpu: ok(r.cpu) && ok(loudnorm.cpu) ? loudnorm.cpu / r.cpu : null,
+    });
+    const ratio = ratioOf(lathe);
+    const quickRatio = ratioOf(quickLathe);
 
     const head =
       `${pad('tool', 17)}${lpad('wall s', 8)}${lpad('CPU s', 8)}${lpad('ratio w/CPU', 13)}` +
@@ -495,16 +499,17 @@ async function main() {
     console.log(`\n${head}`);
     console.log('-'.repeat(head.length));
     for (const r of rows) {
-      const ratioCell = r === lathe ? '1.00x' : `${fmtRatio(ratio.wall)}/${fmtRatio(ratio.cpu)}`;
+      const ratioCell = r === loudnorm ? '1.00x' : `${fmtRatio(ratioOf(r).wall)}/${fmtRatio(ratioOf(r).cpu)}`;
       console.log(
         `${pad(r.name, 17)}${lpad(fmt(r.wall), 8)}${lpad(fmt(r.cpu), 8)}${lpad(ratioCell, 13)}` +
           `${lpad(fmt(r.file?.integrated), 9)}${lpad(fmt(r.file?.truePeak), 9)}${lpad(fmt(r.aac?.integrated), 9)}${lpad(fmt(r.aac?.truePeak), 9)}` +
           `${lpad(yesNo(r.aacUnderCeiling), 11)}${lpad(`${yesNo(r.fileWithinTolerance)}/${yesNo(r.aacWithinTolerance)}`, 18)}${r.error ? '   FAILED' : ''}`,
       );
     }
-    console.log(`times: medians; ratio = loudnorm time / lathe time (wall/CPU; >1: lathe faster). LUFS, dBTP by \`lathe analyze\`.`);
+    console.log(`times: medians; ratio = loudnorm time / this tool's time (wall/CPU; >1: faster than loudnorm). LUFS, dBTP by \`lathe analyze\`.`);
     console.log(`AAC: ffmpeg native aac ${AAC_KBPS} kbps .m4a, decoded and measured. ±0.1 LU: of ${TARGET_LUFS} LUFS.`);
     console.log(`lathe master: FLAC 24-bit deliverable; its time includes its own codec checks (Vorbis 320k/160k, AAC 256k) and reports.`);
+    console.log(`lathe, no codecs: the same with --codec-checks none (search, render, FLAC, decode-and-measure, reports; no platform round trips).`);
     if (lathe.latheVerdict) {
       const checks = lathe.latheVerdict.codecChecks.map((c) => `${c.codec} ${c.bitrateKbps}k ${fmt(c.truePeakDbtp)} dBTP`).join(', ');
       const v = lathe.latheVerdict;
@@ -526,7 +531,8 @@ async function main() {
     const verdict = lathe.latheVerdict ? `; its own verdict: ${lathe.latheVerdict.pass ? 'PASS' : 'FAIL'}` : '';
     console.log(`lathe master      ${fmt(lathe.wall)} s wall, ${fmt(lathe.cpu)} s CPU, ${fmt(ok(lathe.wall) ? SECONDS / lathe.wall : null, 1)}x real time${verdict}`);
     console.log(`ffmpeg loudnorm   ${fmt(loudnorm.wall)} s wall, ${fmt(loudnorm.cpu)} s CPU (2 passes), ${fmt(ok(loudnorm.wall) ? SECONDS / loudnorm.wall : null, 1)}x real time; mode: ${loudnorm.normalizationType ?? 'n/a'}`);
-    console.log(`speed ratio       loudnorm/lathe ${fmtRatio(ratio.wall)} wall, ${fmtRatio(ratio.cpu)} CPU`);
+    console.log(`lathe, no codecs  ${fmt(quickLathe.wall)} s wall, ${fmt(quickLathe.cpu)} s CPU`);
+    console.log(`speed ratio       loudnorm/lathe ${fmtRatio(ratio.wall)} wall, ${fmtRatio(ratio.cpu)} CPU; without the codec round trips ${fmtRatio(quickRatio.wall)} wall, ${fmtRatio(quickRatio.cpu)} CPU`);
     for (const r of rows) {
       console.log(
         `${pad(r.name, 18)}file ${fmt(r.file?.integrated)} LUFS / ${fmt(r.file?.truePeak)} dBTP; after AAC ${fmt(r.aac?.integrated)} LUFS / ${fmt(r.aac?.truePeak)} dBTP; ` +
@@ -548,6 +554,7 @@ async function main() {
           target: { integratedLufs: TARGET_LUFS, truePeakDbtp: TARGET_TP, lraLu: TARGET_LRA, toleranceLu: TOLERANCE_LU, aacKbps: AAC_KBPS },
           tools: rows,
           ratioLoudnormOverLathe: ratio,
+          ratioLoudnormOverLatheWithoutCodecChecks: quickRatio,
           loudnormFellBackToDynamic: dynamic,
         },
         failed,

@@ -1367,7 +1367,7 @@ impl PeakDetector {
     /// as silence, as the limiter treats them.
     pub fn process(&mut self, planes: &[&[f32]], peaks: &mut [f32]) -> Result<(), DspError> {
         let frames = check_planes(planes, self.windows.len())?;
-        check_output(&mut [peaks], 1, frames)?;
+        check_output(&[peaks], 1, frames)?;
         let mut start = 0;
         while start < frames {
             let n = CHUNK.min(frames - start);
