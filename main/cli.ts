@@ -33,6 +33,8 @@ Usage:
                                    --codec-checks none skips the platform codec round trips
                                    (a quick master; its report says they were not checked)
   lathe targets [--json]           the delivery targets and their specs
+  lathe serve [--port N]           browser mode: the studio on 127.0.0.1 (0 = any free port);
+                                   the first line printed is the URL to open, token included
   lathe demo [--out DIR]           synthesise a demo mix, master it for three targets and say
                                    where the reports are (DIR defaults to ./lathe-demo)
   lathe --version                  versions of Lathe, its DSP addon and the ffmpeg it uses
@@ -221,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'master') return await masterCommand(rest);
     if (command === 'targets') return targetsCommand(rest);
     if (command === 'demo') return await demoCommand(rest);
+    if (command === 'serve') return await (await import('./serve-command.js')).serveCommand(rest, packageVersion());
     throw new LatheError('USAGE', `unknown command "${command}" (see lathe --help)`);
   } catch (e) {
     if (isLatheError(e)) {

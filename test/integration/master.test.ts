@@ -55,6 +55,43 @@ describe('lathe master', () => {
     expect(files.filter((f) => f.includes('partial'))).toEqual([]);
   });
 
+  it('aims a lossy deliverable so the decoded file lands on the target (MP3 takes the treble away)', () => {
+    // White-noise bursts: a quarter of their energy lies above MP3 128k's low-pass, so the
+    // encoded podcast measures about a dB quieter than the render that fed it.
+    const fs = 44_100;
+    const rng = new Rng(17);
+    const x = new Float32Array(fs * 10);
+    const y = new Float32Array(fs * 10);
+    for (let i = 0; i < x.length; i++) {
+      const env = 0.05 + 0.1 * Math.exp(-((i % 11_025) / 2_000));
+      x[i] = env * rng.uniform();
+      y[i] = env * rng.uniform();
+    }
+    const file = writeWav(at('hiss.wav'), [x, y], fs, 'pcm24');
+    const r = lathe(['master', file, '--targets', 'podcast', '--out', at('podcast'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).targets[0];
+    const report = JSON.parse(readFileSync(t.file.replace(/\.[^.]+$/, '.report.json'), 'utf8'));
+    // The first round's file missed by more than the render's aim and was made up for.
+    expect(report.iterations[0].integratedLufs).toBeLessThan(-16.2);
+    expect(report.iterations[0].note).toMatch(/measures -?[\d.]+ LU from the render/);
+    expect(Math.abs(t.integratedLufs - -16)).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(ffmpegEbur128(t.file).integratedLufs - -16)).toBeLessThanOrEqual(0.1);
+  });
+
+  it('--codec-checks none delivers without the platform round trips, and the report says so', () => {
+    const r = lathe(['master', mix, '--targets', 'spotify', '--out', at('quick'), '--codec-checks', 'none', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).targets[0];
+    expect(t.codecChecks).toEqual([]);
+    expect(Math.abs(t.integratedLufs - -14)).toBeLessThanOrEqual(0.1);
+    const report = JSON.parse(readFileSync(t.file.replace(/\.[^.]+$/, '.report.json'), 'utf8'));
+    const rule = report.rules.find((x: { rule: string }) => x.rule === 'codec checks');
+    expect(rule.achieved).toBe('not run');
+    expect(report.summary).toMatch(/not checked/);
+    expect(lathe(['master', mix, '--targets', 'spotify', '--out', at('quick'), '--codec-checks', 'some']).status).toBe(2);
+  });
+
   it('an unreachable target is delivered as the honest best, says why, and exits 3', () => {
     // Sparse clicks in near-silence: reaching −14 LUFS would take far more than 1 dB of limiting.
     const fs = 44_100;

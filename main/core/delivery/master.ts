@@ -84,7 +84,7 @@ const MODEL_STEPS = 40;
  * secant steps, bracketed. Stops short when the limiter would need more than `maxGrDb` of gain
  * reduction, or more than +24 dB of gain, and says so.
  */
-function searchGain(prepared: PreparedProgramme, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, offset: number, startGainDb: number): Search {
+function searchGain(prepared: PreparedProgramme, chain: ChainDocument, ceilingDbtp: number, targetLufs: number, maxGrDb: number, offset: number, startGainDb: number, shownLufs = targetLufs): Search {
   const at = (gainDb: number) => {
     const e = dsp.targetModelEstimate(prepared.model, { ceilingDbtp, lookaheadMs: chain.limiter.lookaheadMs, releaseMs: chain.limiter.releaseMs, autoRelease: chain.limiter.autoRelease, inputGainDb: gainDb });
     return { gainDb, lufs: e.integratedLufs === null ? null : e.integratedLufs + offset, gr: e.maxGainReductionDb };
@@ -124,11 +124,11 @@ function searchGain(prepared: PreparedProgramme, chain: ChainDocument, ceilingDb
       else a = m;
     }
     const allowed = at(a);
-    const note = `reaching ${targetLufs} LUFS would need more than ${maxGrDb} dB of limiting (${best.gr.toFixed(1)} dB at ${best.lufs!.toFixed(2)} LUFS); delivered at the loudness ${maxGrDb} dB of limiting allows`;
+    const note = `reaching ${shownLufs} LUFS would need more than ${maxGrDb} dB of limiting (${best.gr.toFixed(1)} dB at ${(best.lufs! + shownLufs - targetLufs).toFixed(2)} LUFS); delivered at the loudness ${maxGrDb} dB of limiting allows`;
     return { gainDb: allowed.gainDb, modelLufs: allowed.lufs, modelMaxGrDb: allowed.gr, reachable: false, note };
   }
   if (best.gainDb >= 24 && best.lufs! < targetLufs - AIM_LU) {
-    return { gainDb: best.gainDb, modelLufs: best.lufs, modelMaxGrDb: best.gr, reachable: false, note: `reaching ${targetLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
+    return { gainDb: best.gainDb, modelLufs: best.lufs, modelMaxGrDb: best.gr, reachable: false, note: `reaching ${shownLufs} LUFS would need more than +24 dB of gain, which would mostly raise the noise floor` };
   }
   return { gainDb: best.gainDb, modelLufs: best.lufs, modelMaxGrDb: best.gr, reachable: true, note: '' };
 }
@@ -197,14 +197,18 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
     let deliverable: AnalysisResult | undefined;
     let checks: { check: DeliveryTarget['codecChecks'][number]; result: AnalysisResult }[] = [];
     let chainUsed = options.chain;
-    // What real renders measured above the model's prediction (the model is an estimate).
+    // What real renders measured above the model's prediction (the model is an estimate), and
+    // what the decoded deliverable measured above the render (a lossy deliverable's encoder
+    // can move the loudness: MP3's low-pass takes K-weighted treble away).
     let offset = 0;
+    let encodeShift = 0;
+    let renderedLufs: number | null = null;
     const dither: ChainDocument['dither'] = target.dither && target.bitDepth ? { enabled: true, bits: target.bitDepth, noiseShaping: false } : { ...options.chain.dither, enabled: false };
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
       // Start where the input's loudness says the gain should be (or where the last round ended).
       const start = search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
-      search = searchGain(prepared, options.chain, ceiling, targetLufs, maxGr, offset, start);
+      search = searchGain(prepared, options.chain, ceiling, targetLufs - encodeShift, maxGr, offset, start, targetLufs);
       // A master louder than a platform's threshold gets its stricter ceiling (Spotify).
       const ruleCeiling = search.modelLufs === null ? ceiling : Math.min(ceiling, ceilingFor(target, levelFor(search.modelLufs)) - (target.truePeakCeilingDbtp - ceiling));
       if (ruleCeiling < ceiling - 1e-9) {
@@ -220,10 +224,11 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
         const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
         await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, meter, options.signal);
         const real = dsp.analyzerFinish(meter).loudness.integratedLufs;
-        if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
+        renderedLufs = real;
+        if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real + encodeShift - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
         offset += real - search.modelLufs;
         iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: real, worstTruePeakDbtp: null, note: `rendered ${real.toFixed(2)} LUFS where the model predicted ${search.modelLufs.toFixed(2)}: corrected` });
-        search = searchGain(prepared, options.chain, ceiling, targetLufs, maxGr, offset, search.gainDb);
+        search = searchGain(prepared, options.chain, ceiling, targetLufs - encodeShift, maxGr, offset, search.gainDb, targetLufs);
       }
       // Decode what was written and measure it, and put it through every platform codec: side
       // by side (each is one ffmpeg process and a light measurement).
@@ -237,18 +242,25 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
       const over = worst === null ? 0 : worst - limit;
       // Even when the loudness cannot be reached, the ceiling after the codecs is still honoured.
       const last = round === MAX_CEILING_ROUNDS;
-      iterations.push({
-        ceilingDbtp: ceiling,
-        gainDb: search.gainDb,
-        integratedLufs: deliverable.loudness.integratedLufs,
-        worstTruePeakDbtp: worst,
-        note: over > 0 ? (last ? `${over.toFixed(2)} dB over after the codecs; no rounds left` : `${over.toFixed(2)} dB over after the codecs: lowering the ceiling`) : 'every decoded true peak is under the ceiling',
-      });
-      if (over <= 0 || last) break;
-      // Lowering the ceiling at the same loudness means more limiting, which makes the codecs
-      // overshoot more (on the benchmark's mix, 1.5 dB over at −1 dBTP became 1.9 dB at
-      // −2.6): step a quarter past the measured overshoot, so one more round usually does.
-      ceiling -= over * 1.25 + 0.1;
+      const decoded = deliverable.loudness.integratedLufs;
+      const shifted = search.reachable && decoded !== null && renderedLufs !== null && Math.abs(decoded - targetLufs) > acceptLu;
+      const notes = [over > 0 ? `${over.toFixed(2)} dB over after the codecs` : 'every decoded true peak is under the ceiling'];
+      if (shifted) notes.push(`the encoded file measures ${(decoded - renderedLufs!).toFixed(2)} LU from the render`);
+      if (!last && over > 0) notes.push('lowering the ceiling');
+      if (!last && shifted) notes.push('aiming the render to make up the difference');
+      if (last && (over > 0 || shifted)) notes.push('no rounds left');
+      iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: decoded, worstTruePeakDbtp: worst, note: notes.join('; ') });
+      if ((over <= 0 && !shifted) || last) break;
+      if (shifted) encodeShift = decoded - renderedLufs!;
+      if (over > 0) {
+        // Lowering the ceiling means more limiting, which makes the codecs overshoot more (on
+        // the benchmark's mix, 1.5 dB over at −1 dBTP became 1.9 dB at −2.6); and a codec can
+        // overshoot where the master is below its ceiling (AAC 128k on a master peaking at
+        // −1.9 dBTP), where only a ceiling below the master's own peak helps. So step from the
+        // lower of the ceiling and the master's true peak, a quarter past the overshoot.
+        const base = Math.min(ceiling, deliverable.loudness.truePeakDbtp ?? ceiling);
+        ceiling = base - over * 1.25 - 0.2;
+      }
     }
     const achieved = deliverable!;
     const finalLimit = ceilingFor(target, levelFor(achieved.loudness.integratedLufs ?? targetLufs));

@@ -76,6 +76,9 @@ pub const MAX_RELEASE_MS: f64 = 2000.0;
 pub const MAX_INPUT_GAIN_DB: f64 = 24.0;
 /// How far below the ceiling stage 1 aims, so the guard seldom has to act.
 pub const MAIN_MARGIN_DB: f64 = 0.02;
+/// The largest |sample| the detector takes (+600 dBFS): times the largest input gain (+24 dB)
+/// and the sum of a phase's |taps| (< 2), still far inside f32.
+const DETECT_LIMIT: f32 = 1e30;
 /// Half the interpolation kernel: tap 7 and tap 8 weigh the samples either side of a point.
 const KERNEL_HALF: usize = TAPS_PER_PHASE / 2;
 /// One in fixed point: gains are summed as integers so the moving averages are exact.
@@ -825,7 +828,10 @@ impl TruePeakLimiter {
             for ((&x, d), l) in plane[start..start + n].iter().zip(detect).zip(line) {
                 // Non-finite input would defeat every bound below: it is treated as silence.
                 let x = if x.is_finite() { x } else { 0.0 };
-                *d = x * gain_in;
+                // A finite sample that the input gain would carry past f32 (or whose
+                // interpolated points would overflow) is detected as ±DETECT_LIMIT: its
+                // reduction stays finite, so the release recovers from it.
+                *d = x.clamp(-DETECT_LIMIT, DETECT_LIMIT) * gain_in;
                 *l = x;
             }
         }
@@ -1376,7 +1382,11 @@ impl PeakDetector {
                     .iter_mut()
                     .zip(&plane[start..start + n])
                 {
-                    *w = if x.is_finite() { x } else { 0.0 };
+                    *w = if x.is_finite() {
+                        x.clamp(-DETECT_LIMIT, DETECT_LIMIT)
+                    } else {
+                        0.0
+                    };
                 }
             }
             let out = &mut peaks[start..start + n];
@@ -1747,6 +1757,38 @@ mod tests {
                 "seed {seed}: {fs} Hz changed the signal"
             );
             assert_eq!(lim.take_gain_reduction().max_db, 0.0);
+        }
+    }
+
+    #[test]
+    fn a_sample_beyond_f32_after_the_input_gain_does_not_silence_what_follows() {
+        // 3e38 is finite, but 3e38 × +24 dB is not: the detector must still see a finite peak,
+        // or the release would hold an infinite reduction and mute the rest of the stream.
+        let fs = 48_000.0;
+        let n = 3 * 48_000;
+        let mut x: Vec<f32> = (0..n)
+            .map(|i| (0.05 * (2.0 * PI * 440.0 * i as f64 / fs).sin()) as f32)
+            .collect();
+        x[1_000] = 3e38;
+        x[1_001] = -f32::MAX;
+        let mut p = LimiterParams {
+            input_gain_db: 24.0,
+            ..LimiterParams::default()
+        };
+        for auto in [false, true] {
+            p.auto_release = auto;
+            let mut lim = TruePeakLimiter::new(fs, 1, p).unwrap();
+            let y = run_flushed(&mut lim, std::slice::from_ref(&x));
+            assert!(y[0].iter().all(|v| v.is_finite()));
+            assert!(db(true_peak(fs, &y)) <= -1.0);
+            // A 600 dB reduction takes the release about 1.4 s to undo (in dB, with its time
+            // constant): in the last second the tone is back at its level, 0.05 × 15.85.
+            let tail = &y[0][2 * n / 3..];
+            let peak = tail.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(
+                (peak as f64 - 0.05 * 10f64.powf(24.0 / 20.0)).abs() < 0.01,
+                "auto {auto}: {peak}"
+            );
         }
     }
 
@@ -2464,8 +2506,8 @@ mod tests {
                 for (ch, plane) in self.channels.iter_mut().zip(input) {
                     let x = if plane[n].is_finite() { plane[n] } else { 0.0 };
                     ch.delay[write] = x;
-                    ch.detect[slot] = x * gain_in;
-                    ch.detect[slot + RING] = x * gain_in;
+                    ch.detect[slot] = x.clamp(-DETECT_LIMIT, DETECT_LIMIT) * gain_in;
+                    ch.detect[slot + RING] = x.clamp(-DETECT_LIMIT, DETECT_LIMIT) * gain_in;
                     let w: &[f32; TAPS_PER_PHASE] =
                         ch.detect[slot + 1..slot + 1 + RING].try_into().unwrap();
                     peak = peak.max(w[KERNEL_HALF - 1].abs());
