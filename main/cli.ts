@@ -1,6 +1,6 @@
 // `lathe`: the engine from the command line. Errors print one line and exit 1 (2 for usage
 // mistakes); results go to stdout, diagnostics to stderr.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import dsp from '#native-dsp';
@@ -13,6 +13,8 @@ import { renderToFile } from './core/chain/render.js';
 import { formatForPath } from './core/media/encode.js';
 import { probeFile } from './core/media/probe.js';
 import { master } from './core/delivery/master.js';
+import { FULL_MATCH, parseAmounts } from './core/matching/match.js';
+import { matchFile } from './core/matching/run.js';
 import { getProfile, listTargets, parseTargetList } from './core/delivery/targets.js';
 import { writeDemoMix } from './core/demo.js';
 import { mkdirSync } from 'node:fs';
@@ -27,11 +29,18 @@ Usage:
   lathe render FILE --chain CHAIN.json --out OUT [--bits 16|24|32]
                                    render a chain to a file (format from OUT's extension)
   lathe master FILE --targets spotify,ebu-r128,cd --out DIR [--chain CHAIN.json]
-               [--profile NAME] [--max-limiting DB] [--codec-checks full|none] [--json]
+               [--profile NAME] [--max-limiting DB] [--codec-checks full|none]
+               [--reference REF[:WEIGHT] …] [--json]
                                    deliverables and reports for each target, verified after
                                    encoding (exit 3 when a target was delivered but fails a rule);
                                    --codec-checks none skips the platform codec round trips
-                                   (a quick master; its report says they were not checked)
+                                   (a quick master; its report says they were not checked);
+                                   --reference matches tone, dynamics and width first
+  lathe match TARGET --reference REF[:WEIGHT] [--reference …] [--amount tone=0.8,loudness=1,
+              dynamics=0.5,width=1] [--out OUT.wav|.flac] [--chain-out CHAIN.json]
+              [--max-eq DB] [--ceiling DBTP] [--json]
+                                   move a mix toward reference tracks (tone, loudness, dynamics,
+                                   width) as an editable chain; --out renders the matched master
   lathe targets [--json]           the delivery targets and their specs
   lathe serve [--port N]           browser mode: the studio on 127.0.0.1 (0 = any free port);
                                    the first line printed is the URL to open, token included
@@ -131,6 +140,7 @@ async function masterCommand(args: string[]): Promise<number> {
       profile: { type: 'string' },
       'max-limiting': { type: 'string' },
       'codec-checks': { type: 'string' },
+      reference: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -143,10 +153,17 @@ async function masterCommand(args: string[]): Promise<number> {
   if (maxGr !== undefined && !(maxGr >= 0 && maxGr <= 24)) throw new LatheError('USAGE', '--max-limiting must be a number of dB from 0 to 24');
   const codecChecks = values['codec-checks'] ?? 'full';
   if (codecChecks !== 'full' && codecChecks !== 'none') throw new LatheError('USAGE', '--codec-checks must be full or none');
+  let chain = readChain(values.chain);
+  if (values.reference?.length) {
+    // Tone, dynamics and width from the references; each target then sets its own loudness.
+    const matched = await matchFile(positionals[0]!, { references: parseReferences(values.reference), amounts: { ...FULL_MATCH, loudness: 0 }, chain, appVersion: packageVersion(), onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`) });
+    for (const w of matched.plan.warnings) process.stderr.write(`lathe: warning: ${w}\n`);
+    chain = matched.plan.chain;
+  }
   const result = await master(positionals[0]!, targets, {
     codecChecks,
     outDir: resolve(values.out),
-    chain: readChain(values.chain),
+    chain,
     ...(values.profile ? { profile: getProfile(values.profile) } : {}),
     ...(maxGr !== undefined ? { maxLimiterGainReductionDb: maxGr } : {}),
     appVersion: packageVersion(),
@@ -207,6 +224,75 @@ function targetsCommand(args: string[]): number {
   return 0;
 }
 
+/** `REF` or `REF:WEIGHT` (a weight is a positive number after the last colon). */
+function parseReferences(list: string[]): { file: string; weight: number }[] {
+  return list.map((item) => {
+    const m = item.match(/^(.*):(\d+(?:\.\d+)?)$/);
+    const weight = m ? Number(m[2]) : 1;
+    if (!(weight > 0)) throw new LatheError('USAGE', `--reference ${item}: the weight must be a positive number`);
+    return { file: m ? m[1]! : item, weight };
+  });
+}
+
+async function matchCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      reference: { type: 'string', multiple: true },
+      amount: { type: 'string' },
+      out: { type: 'string' },
+      'chain-out': { type: 'string' },
+      chain: { type: 'string' },
+      'max-eq': { type: 'string' },
+      ceiling: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1 || !values.reference?.length) throw new LatheError('USAGE', 'match takes TARGET and at least one --reference REF (see lathe --help)');
+  let amounts;
+  try {
+    amounts = parseAmounts(values.amount);
+  } catch (e) {
+    throw new LatheError('USAGE', `--amount: ${(e as Error).message}`);
+  }
+  const num = (name: string, v: string | undefined, lo: number, hi: number) => {
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!(x >= lo && x <= hi)) throw new LatheError('USAGE', `--${name} must be a number from ${lo} to ${hi}`);
+    return x;
+  };
+  const r = await matchFile(positionals[0]!, {
+    references: parseReferences(values.reference),
+    amounts,
+    chain: readChain(values.chain),
+    maxEqDb: num('max-eq', values['max-eq'], 0, 24),
+    ceilingDbtp: num('ceiling', values.ceiling, -24, 0),
+    out: values.out,
+    appVersion: packageVersion(),
+    onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`),
+  });
+  if (values['chain-out']) {
+    const file = resolve(values['chain-out']);
+    const tmp = `${file}.${process.pid}.partial`;
+    writeFileSync(tmp, `${JSON.stringify(r.plan.chain, null, 2)}\n`);
+    renameSync(tmp, file);
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ chain: r.plan.chain, targetLufs: r.plan.targetLufs, target: r.target, references: r.references, output: r.output, curves: r.plan.curves, width: r.plan.width, dynamics: r.plan.dynamics, warnings: r.plan.warnings })}\n`);
+  } else {
+    for (const w of r.plan.warnings) console.log(`warning: ${w}`);
+    const eq = r.plan.chain.eq;
+    const moves = [eq.lowShelf, ...eq.peaks, eq.highShelf].filter((b) => b.enabled).map((b) => `${b.gainDb >= 0 ? '+' : ''}${b.gainDb.toFixed(1)} dB at ${Math.round(b.freqHz)} Hz (Q ${b.q.toFixed(2)})`);
+    console.log(`tone:     ${moves.length ? moves.join(', ') : 'no EQ'}`);
+    console.log(`loudness: ${r.target.integratedLufs?.toFixed(1) ?? '—'} → ${r.plan.targetLufs.toFixed(1)} LUFS under ${r.plan.ceilingDbtp} dBTP`);
+    console.log(`dynamics: ${r.plan.dynamics.ratio ? `compressor ${r.plan.dynamics.ratio}:1 from ${r.plan.dynamics.thresholdDbfs} dBFS (LRA ${r.plan.dynamics.targetLraLu?.toFixed(1)} → reference ${r.plan.dynamics.referenceLraLu?.toFixed(1)} LU)` : 'unchanged'}`);
+    console.log(`width:    ${r.plan.width.map((b) => `${b.band} ×${b.width.toFixed(2)}`).join(', ')}`);
+    if (r.output) console.log(`wrote ${r.output.file}: ${r.output.integratedLufs?.toFixed(2)} LUFS, ${r.output.truePeakDbtp?.toFixed(2)} dBTP, LRA ${r.output.loudnessRangeLu?.toFixed(1)} LU; report ${r.output.report}`);
+  }
+  return r.output && !r.output.pass ? 3 : 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -222,6 +308,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'render') return await renderCommand(rest);
     if (command === 'master') return await masterCommand(rest);
     if (command === 'targets') return targetsCommand(rest);
+    if (command === 'match') return await matchCommand(rest);
     if (command === 'demo') return await demoCommand(rest);
     if (command === 'serve') return await (await import('./serve-command.js')).serveCommand(rest, packageVersion());
     throw new LatheError('USAGE', `unknown command "${command}" (see lathe --help)`);
