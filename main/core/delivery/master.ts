@@ -32,6 +32,8 @@ export interface MasterOptions {
   appVersion: string;
   /** 'none' skips the platform codec round trips (a quick master; the report says so). */
   codecChecks?: 'full' | 'none';
+  /** The input's analysis (with its spectrogram) and SHA-256, when the caller has them. */
+  inputKnown?: { analysis: AnalysisResult; sha256: string };
 }
 
 export interface TargetResult {
@@ -44,6 +46,8 @@ export interface TargetResult {
   codecChecks: { codec: string; bitrateKbps: number; truePeakDbtp: number | null; integratedLufs: number | null }[];
   pass: boolean;
   summary: string;
+  /** The decoded deliverable's analysis. */
+  analysis: AnalysisResult;
 }
 
 const DEFAULT_MAX_GR_DB = 6;
@@ -346,6 +350,7 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
       codecChecks: report.codecChecks.map((c) => ({ codec: c.codec, bitrateKbps: c.bitrateKbps, truePeakDbtp: c.truePeakDbtp, integratedLufs: c.integratedLufs })),
       pass,
       summary,
+      analysis: achieved,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -391,8 +396,8 @@ export async function master(input: string, targets: DeliveryTarget[], options: 
     // The input is measured for the reports while the chain's stages before the limiter run
     // once for every target (the targets share the working rate and the chain).
     const [inputAnalysis, inputSha, prepared] = await Promise.all([
-      analyzeFile(input, { signal: options.signal, includeSpectrogram: true }),
-      sha256File(input),
+      options.inputKnown?.analysis ?? analyzeFile(input, { signal: options.signal, includeSpectrogram: true }),
+      options.inputKnown?.sha256 ?? sha256File(input),
       prepareForLimiter(probe, options.chain, work, { signal: options.signal }),
     ]);
     const results: TargetResult[] = [];

@@ -162,7 +162,8 @@ function fitEq(base: ChainDocument, sampleRate: number, hz: number[], desired: n
     if (j === 1 || j === 3) return [-maxEqDb, maxEqDb];
     const k = (j - 4) % 3;
     if (k === 0) return [lo, hi];
-    if (k === 1) return [Math.log2(0.3), Math.log2(6)];
+    // Q up to 3 (about half an octave): a match is broad; narrower moves chase measurement detail.
+    if (k === 1) return [Math.log2(0.3), Math.log2(3)];
     return [-maxEqDb, maxEqDb];
   };
   const step = p.map((_, j) => (j === 1 || j === 3 || (j >= 4 && (j - 4) % 3 === 2) ? 1 : 0.25));

@@ -5,11 +5,12 @@
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { ChainDocument } from '../chain/document.js';
-import { master } from '../delivery/master.js';
+import { analyzeFile } from '../analysis/analyze.js';
+import { master, sha256File } from '../delivery/master.js';
 import type { DeliveryTarget } from '../delivery/targets.js';
 import { LatheError } from '../errors.js';
 import { planMatch, type MatchAmounts, type MatchPlan } from './match.js';
-import { profileFile, type AudioProfile } from './profile.js';
+import { profileFile, profileFromAnalysis, type AudioProfile } from './profile.js';
 
 export interface MatchFileOptions {
   references: { file: string; weight: number }[];
@@ -67,7 +68,9 @@ export async function matchFile(target: string, options: MatchFileOptions): Prom
   if (options.references.length === 0) throw new LatheError('USAGE', 'matching needs at least one --reference');
   const say = options.onProgress ?? (() => {});
   say(`analysing ${basename(target)}`);
-  const tp = await profileFile(target, { signal: options.signal, cacheDir: null });
+  // The target's analysis (with the spectrogram its report draws) serves the plan and the render.
+  const [targetAnalysis, targetSha] = await Promise.all([analyzeFile(target, { signal: options.signal, includeSpectrogram: true }), sha256File(target)]);
+  const tp = profileFromAnalysis(targetAnalysis, targetSha);
   const refs = [];
   for (const r of options.references) {
     say(`analysing reference ${basename(r.file)}`);
@@ -83,13 +86,13 @@ export async function matchFile(target: string, options: MatchFileOptions): Prom
     const work = mkdtempSync(resolve(dirname(out), '.lathe-match-'));
     try {
       say(`rendering ${basename(out)}`);
-      const r = await master(target, [matchTarget(plan, out)], { outDir: work, chain: plan.chain, appVersion: options.appVersion, signal: options.signal, onProgress: options.onProgress, maxLimiterGainReductionDb: 12 });
+      const r = await master(target, [matchTarget(plan, out)], { outDir: work, chain: plan.chain, appVersion: options.appVersion, signal: options.signal, onProgress: options.onProgress, maxLimiterGainReductionDb: 12, inputKnown: { analysis: targetAnalysis, sha256: targetSha } });
       const t = r.targets[0]!;
       const stem = out.slice(0, out.length - ext.length);
       renameSync(t.reportJson, `${stem}.report.json`);
       renameSync(t.reportHtml, `${stem}.report.html`);
       renameSync(t.file, out);
-      const op = await profileFile(out, { signal: options.signal, cacheDir: null });
+      const op = profileFromAnalysis(t.analysis, '');
       output = { ...measured(op), file: out, report: `${stem}.report.html`, pass: t.pass };
     } finally {
       rmSync(work, { recursive: true, force: true });
