@@ -109,6 +109,16 @@ describe('lathe master', () => {
     expect(loudness.pass).toBe(false);
     expect(loudness.message).toMatch(/more than 1 dB of limiting/);
     expect(report.summary).toMatch(/honest best/);
+    // A target with no loudness of its own and no profile chosen has only Lathe's default aim:
+    // the quieter master is what was asked for (and said); a chosen profile is a spec.
+    const cd = lathe(['master', file, '--targets', 'cd', '--out', at('honest-cd'), '--max-limiting', '1', '--json']);
+    expect(cd.status, cd.stderr).toBe(0);
+    const cdReport = JSON.parse(readFileSync(at('honest-cd/clicks.cd.report.json'), 'utf8'));
+    const aim = cdReport.rules.find((x: { rule: string }) => x.rule === 'integrated loudness');
+    expect(aim.requested).toMatch(/default aim/);
+    expect(aim.message).toMatch(/sets no loudness/);
+    expect(JSON.parse(cd.stdout).targets[0].integratedLufs).toBeLessThan(-11);
+    expect(lathe(['master', file, '--targets', 'cd', '--profile', 'pop', '--out', at('honest-cd-pop'), '--max-limiting', '1', '--json']).status).toBe(3);
   });
 });
 

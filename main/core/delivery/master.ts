@@ -270,8 +270,18 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
     const finalLimit = ceilingFor(target, levelFor(achieved.loudness.integratedLufs ?? targetLufs));
     const rules: ReportRule[] = [];
     const lufs = achieved.loudness.integratedLufs;
-    const lufsPass = lufs !== null && Math.abs(lufs - targetLufs) <= target.toleranceLu + 1e-9;
-    rules.push({ rule: 'integrated loudness', requested: `${targetLufs.toFixed(1)} LUFS ± ${target.toleranceLu} LU`, achieved: fmt(lufs, 'LUFS'), pass: lufsPass, message: lufsPass ? `within ${Math.abs(lufs! - targetLufs).toFixed(2)} LU of the target` : search!.note || 'outside the tolerance' });
+    const onTarget = lufs !== null && Math.abs(lufs - targetLufs) <= target.toleranceLu + 1e-9;
+    // A platform that sets no loudness (CD, Bandcamp, SoundCloud) with no style profile chosen has
+    // only Lathe's fallback level: an aim, not a spec. Where reaching it would take more limiting
+    // than allowed, the quieter master is what was asked for, and the report says so.
+    const aimOnly = target.integratedLufs === null && !options.profile && lufs !== null && search!.reachable === false && lufs < targetLufs;
+    const lufsPass = onTarget || aimOnly;
+    const lufsMessage = onTarget
+      ? `within ${Math.abs(lufs! - targetLufs).toFixed(2)} LU of the target`
+      : aimOnly
+        ? `${target.name} sets no loudness, so ${targetLufs} LUFS was only Lathe's default aim; ${search!.note} (choose --profile, or allow more limiting, for a louder master)`
+        : search!.note || 'outside the tolerance';
+    rules.push({ rule: 'integrated loudness', requested: aimOnly ? `about ${targetLufs.toFixed(1)} LUFS (no platform level; default aim)` : `${targetLufs.toFixed(1)} LUFS ± ${target.toleranceLu} LU`, achieved: fmt(lufs, 'LUFS'), pass: lufsPass, message: lufsMessage });
     const tp = achieved.loudness.truePeakDbtp;
     rules.push({ rule: 'true peak', requested: `≤ ${finalLimit.toFixed(1)} dBTP`, achieved: fmt(tp, 'dBTP'), pass: tp === null || tp <= finalLimit, message: tp === null || tp <= finalLimit ? `${(finalLimit - (tp ?? finalLimit)).toFixed(2)} dB under the ceiling` : `${(tp - finalLimit).toFixed(2)} dB over the ceiling` });
     for (const { check, result } of checks) {
@@ -292,7 +302,7 @@ async function masterForTarget(input: string, target: DeliveryTarget, options: M
     const pass = rules.every((r) => r.pass);
     const gain = search!.gainDb;
     const summary = pass
-      ? `${gain >= 0 ? 'Raised' : 'Lowered'} the master by ${Math.abs(gain).toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; ${codecList.length < target.codecChecks.length ? 'the platform codecs were not checked (skipped on request).' : `every codec check stays under ${finalLimit} dBTP.`}`
+      ? `${gain >= 0 ? 'Raised' : 'Lowered'} the master by ${Math.abs(gain).toFixed(1)} dB into a limiter at ${iterations.at(-1)!.ceilingDbtp.toFixed(2)} dBTP and reached ${fmt(lufs, 'LUFS')} with a true peak of ${fmt(tp, 'dBTP')}; ${codecList.length < target.codecChecks.length ? 'the platform codecs were not checked (skipped on request).' : `every codec check stays under ${finalLimit} dBTP.`}${aimOnly ? ` ${target.name} sets no loudness: Lathe's default aim of ${targetLufs} LUFS would need more limiting than allowed, so the master stays at ${fmt(lufs, 'LUFS')}.` : ''}`
       : `Delivered the honest best: ${fmt(lufs, 'LUFS')} (target ${targetLufs}), true peak ${fmt(tp, 'dBTP')}. ${rules.filter((r) => !r.pass).map((r) => `${r.rule}: ${r.message}`).join('; ')}.`;
     const report: DeliveryReport = {
       schema: 'lathe.delivery-report',
