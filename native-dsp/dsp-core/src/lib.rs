@@ -24,6 +24,7 @@ pub mod processor;
 pub mod qc;
 pub mod saturation;
 pub mod sends;
+mod simd;
 pub mod spectral;
 pub mod targeting;
 pub mod timedomain;

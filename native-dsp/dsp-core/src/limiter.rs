@@ -65,6 +65,7 @@
 use crate::compressor::GainReduction;
 use crate::error::{check_format, check_planes, DspError};
 use crate::processor::{check_output, check_range};
+use crate::simd::Simd;
 use crate::truepeak::{oversampling_factor, phase_taps, TAPS_PER_PHASE};
 
 /// Parameter ranges.
@@ -1152,33 +1153,6 @@ fn dot_f64(taps: &[f64; TAPS_PER_PHASE], w: &[f64; TAPS_PER_PHASE]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
-/// The widest SIMD the CPU has, detected once at construction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Baseline
-    }
-}
-
 /// Frames whose bound is checked together before the detector interpolates them.
 const SKIP_GROUP: usize = 64;
 
@@ -2196,16 +2170,8 @@ mod tests {
             run(&mut lim, &input, 999)
         };
         let baseline = run_with(Simd::Baseline);
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                assert_bit_identical("seed 0x51d: AVX2", &run_with(Simd::Avx2), &baseline);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                assert_bit_identical("seed 0x51d: AVX-512", &run_with(Simd::Avx512), &baseline);
-            }
+        for simd in Simd::available().into_iter().skip(1) {
+            assert_bit_identical(&format!("seed 0x51d: {simd:?}"), &run_with(simd), &baseline);
         }
     }
 

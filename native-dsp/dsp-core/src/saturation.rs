@@ -51,6 +51,8 @@ use crate::error::{check_format, check_planes, DspError};
 use crate::processor::{
     check_frequency, check_output, check_range, FlushClock, FLUSH_INTERVAL_FRAMES,
 };
+use crate::simd::Simd;
+use crate::truepeak::bessel_i0;
 use std::f64::consts::{FRAC_1_SQRT_2, LN_2, LOG2_E, PI};
 
 /// Taps per phase of the interpolator and the decimator: input frames under the resampling
@@ -258,21 +260,6 @@ fn curve_antiderivative(u: f64) -> f64 {
 fn curve_quotient(v0: f64, v1: f64, excess0: f64, excess1: f64, t: f64, slope: f64) -> f64 {
     let quotient = ((v1.abs() - v0.abs()) + (excess1 - excess0)) / (v1 - v0);
     (quotient - t) * slope
-}
-
-fn bessel_i0(x: f64) -> f64 {
-    // Power series; converges fast for a Kaiser window's arguments (|x| < 20).
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let q = x * x / 4.0;
-    for k in 1..64 {
-        term *= q / (k * k) as f64;
-        sum += term;
-        if term < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
 }
 
 /// `len` taps of a Kaiser-windowed sinc centred on `centre` (which need not fall on a tap; the
@@ -592,33 +579,6 @@ struct Scratch {
     v: Vec<f64>,
     /// [`ln_cosh_excess`] of `v`, laid out the same way.
     excess: Vec<f64>,
-}
-
-/// The widest SIMD the CPU has, detected once at construction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Baseline
-    }
 }
 
 /// Streaming oversampled saturator.
@@ -1738,18 +1698,7 @@ mod tests {
                 x
             })
             .collect();
-        let mut levels = vec![];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                levels.push(Simd::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                levels.push(Simd::Avx512);
-            }
-        }
+        let levels: Vec<Simd> = Simd::available().into_iter().skip(1).collect();
         for fs in [48_000.0, 192_000.0] {
             for character in [SaturationCharacter::Warmth, SaturationCharacter::Presence] {
                 let run = |simd: Simd| {
@@ -1794,18 +1743,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        let mut levels = vec![Simd::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                levels.push(Simd::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                levels.push(Simd::Avx512);
-            }
-        }
+        let levels = Simd::available();
         for simd in levels {
             for character in [SaturationCharacter::Warmth, SaturationCharacter::Presence] {
                 // Best of five, construction included.

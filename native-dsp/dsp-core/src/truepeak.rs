@@ -35,7 +35,8 @@ pub fn oversampling_factor(fs: f64) -> usize {
     }
 }
 
-fn bessel_i0(x: f64) -> f64 {
+/// The modified Bessel function of the first kind, order 0 (for Kaiser windows).
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     // Power series; converges fast for the arguments a Kaiser window uses (|x| < 20).
     let mut sum = 1.0;
     let mut term = 1.0;
