@@ -181,7 +181,7 @@ export const sessionSummary = v.object({
 });
 export type SessionSummary = Infer<typeof sessionSummary>;
 
-export const jobKind = v.literal('decode', 'analysis', 'preview', 'render', 'export');
+export const jobKind = v.literal('decode', 'analysis', 'preview', 'render', 'export', 'match');
 export type JobKind = Infer<typeof jobKind>;
 
 export const jobInfo = v.object({

@@ -452,9 +452,12 @@ export class Studio {
       'assistant:propose': () => {
         throw new StudioError('NOT_AVAILABLE', 'the assistant model is not installed in this build yet');
       },
-      'match:reference': ({ referenceFileId }) => {
-        this.handed(referenceFileId);
-        throw new StudioError('NOT_AVAILABLE', 'reference matching is not part of this build yet');
+      'match:reference': async ({ referenceFileId }) => {
+        const reference = this.handed(referenceFileId);
+        const track = this.currentTrack();
+        // Planned in a worker (two analyses); the UI applies the chain with chain:set, undoably.
+        const job = this.startJob('match', `matching to ${reference.name}`, { target: track.probe.file, reference: reference.path, chain: this.history.chain });
+        return await job.result;
       },
       'preview:render': ({ playheadSeconds, windowSeconds }) => {
         this.session.playheadSeconds = playheadSeconds;

@@ -132,6 +132,27 @@ describe('browser mode: the studio through the contract', () => {
     expect((await t.api['analysis:get']({ fileId }))?.loudness.integratedLufs).toBe(analysis.loudness.integratedLufs);
   });
 
+  it('matches the track to an uploaded reference in a worker: an ordinary chain to apply, and undo', async () => {
+    const [l, r] = musicLike(fs, 12, 8);
+    for (let i = 0; i < l.length; i++) {
+      l[i]! *= 1.6;
+      r[i]! *= 1.6;
+    }
+    const { fileId } = await upload(t.server, 'reference.wav', 'reference.wav', wavBytes([l, r], fs, 'pcm24'));
+    const before = (await t.api['chain:get']({})).chain;
+    const kinds: string[] = [];
+    const off = t.api.on('job:progress', (p) => kinds.push(p.kind));
+    const { chain, summary } = await t.api['match:reference']({ referenceFileId: fileId });
+    off();
+    expect(kinds).toContain('match');
+    expect(chain.schema).toBe('lathe.chain');
+    expect(summary).toMatch(/loudness to -?\d+\.\d LUFS/);
+    const applied = await t.api['chain:set']({ chain });
+    expect(applied.chain).toEqual(chain);
+    expect((await t.api['chain:undo']({})).chain).toEqual(before);
+    await expect(t.api['match:reference']({ referenceFileId: 'nope' })).rejects.toMatchObject({ code: expect.any(String) });
+  });
+
   it('renders a preview window around the playhead, then the whole track, served with the token', async () => {
     const windowReady = nextEvent(t.api, 'preview:ready', (p) => p.region === 'window');
     const fullReady = nextEvent(t.api, 'preview:ready', (p) => p.region === 'full');

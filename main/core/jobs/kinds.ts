@@ -12,6 +12,8 @@ export interface JobParams {
   preview: PreviewParams;
   render: { probe: AudioProbe; chain: ChainDocument; output: string; format: EncodeFormat };
   export: ExportParams;
+  /** Plans a reference match (the matching engine) from the track's and the reference's files. */
+  match: { target: string; reference: string; chain: ChainDocument };
 }
 
 export interface JobResults {
@@ -20,6 +22,7 @@ export interface JobResults {
   preview: PreviewRegion;
   render: { files: string[]; latencyFrames: number; limiterMaxGrDb: number };
   export: { files: string[]; pass: boolean; summaries: string[] };
+  match: { chain: ChainDocument; summary: string };
 }
 
 export type JobKindName = keyof JobParams;

@@ -9,6 +9,8 @@ import { renderToFile } from '../chain/render.js';
 import { isLatheError, LatheError } from '../errors.js';
 import { ffmpegInput, ffmpegMessage } from '../media/probe.js';
 import { runTool } from '../media/spawn.js';
+import { FULL_MATCH, matchSummary, planMatch } from '../matching/match.js';
+import { profileFile } from '../matching/profile.js';
 import { runExport } from './export.js';
 import type { FromWorker, JobParams, JobResults, ToWorker } from './kinds.js';
 import { isCancelled, renderFull, renderWindow } from './preview-render.js';
@@ -60,6 +62,13 @@ async function run(jobId: string, kind: keyof JobParams, params: unknown, flag: 
     }
     case 'export':
       return runExport(params as JobParams['export'], signal, progress);
+    case 'match': {
+      const p = params as JobParams['match'];
+      progress(0, 'analysing the track and the reference');
+      const [target, reference] = await Promise.all([profileFile(p.target, { signal, cacheDir: null }), profileFile(p.reference, { signal })]);
+      const plan = planMatch(target, [{ profile: reference, weight: 1 }], FULL_MATCH, p.chain);
+      return { chain: plan.chain, summary: matchSummary(plan) } satisfies JobResults['match'];
+    }
     default:
       throw new LatheError('USAGE', `unknown job kind ${String(kind)}`);
   }

@@ -289,6 +289,16 @@ export function planMatch(target: AudioProfile, references: MatchReference[], am
   };
 }
 
+/** One paragraph saying what the plan does and why (for the UI and logs). */
+export function matchSummary(plan: MatchPlan): string {
+  const eq = plan.chain.eq;
+  const moves = [eq.lowShelf, ...eq.peaks, eq.highShelf].filter((b) => b.enabled).map((b) => `${b.gainDb >= 0 ? '+' : ''}${b.gainDb.toFixed(1)} dB at ${Math.round(b.freqHz)} Hz`);
+  const parts = [moves.length ? `EQ ${moves.join(', ')}` : 'no EQ', `loudness to ${plan.targetLufs.toFixed(1)} LUFS under ${plan.ceilingDbtp} dBTP`];
+  if (plan.dynamics.ratio) parts.push(`compression ${plan.dynamics.ratio}:1 from ${plan.dynamics.thresholdDbfs} dBFS (loudness range ${plan.dynamics.targetLraLu?.toFixed(1)} → ${plan.dynamics.referenceLraLu?.toFixed(1)} LU)`);
+  if (plan.chain.imager.enabled) parts.push(`width ${plan.width.map((b) => `${b.band} ×${b.width.toFixed(2)}`).join(', ')}`);
+  return `${parts.join('; ')}.${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`;
+}
+
 function weightedMean(xs: { v: number | null; w: number }[]): number | null {
   const ok = xs.filter((x) => x.v !== null);
   const w = ok.reduce((s, x) => s + x.w, 0);
