@@ -28,7 +28,7 @@ Usage:
                                    spectrum, stereo, dynamics and QC findings
   lathe render FILE --chain CHAIN.json --out OUT [--bits 16|24|32]
                                    render a chain to a file (format from OUT's extension)
-  lathe master FILE --targets spotify,ebu-r128,cd --out DIR [--chain CHAIN.json]
+  lathe master FILE --targets spotify,ebu-r128,cd --out DIR [--chain CHAIN.json] [--assistant]
                [--profile NAME] [--max-limiting DB] [--codec-checks full|none]
                [--reference REF[:WEIGHT] …] [--json]
                                    deliverables and reports for each target, verified after
@@ -41,6 +41,13 @@ Usage:
               [--max-eq DB] [--ceiling DBTP] [--json]
                                    move a mix toward reference tracks (tone, loudness, dynamics,
                                    width) as an editable chain; --out renders the matched master
+  lathe assist FILE [--profile NAME] [--target-lufs LUFS] [--json] [--chain-out CHAIN.json]
+               [--variation gentle|balanced|loud] [--learn EDITED.json] [--no-habits]
+  lathe assist --adjustments | --reset-adjustments [--profile NAME]
+                                   the mastering assistant: a chain proposal with a confidence and a
+                                   reason per move (low confidence: suggested, not applied);
+                                   --learn remembers how you edited it; --adjustments shows what
+                                   it learned; master FILE --assistant masters with the proposal
   lathe targets [--json]           the delivery targets and their specs
   lathe serve [--port N]           browser mode: the studio on 127.0.0.1 (0 = any free port);
                                    the first line printed is the URL to open, token included
@@ -142,6 +149,7 @@ async function masterCommand(args: string[]): Promise<number> {
       'codec-checks': { type: 'string' },
       reference: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      assistant: { type: 'boolean', default: false },
     },
     allowPositionals: true,
   });
@@ -154,6 +162,7 @@ async function masterCommand(args: string[]): Promise<number> {
   const codecChecks = values['codec-checks'] ?? 'full';
   if (codecChecks !== 'full' && codecChecks !== 'none') throw new LatheError('USAGE', '--codec-checks must be full or none');
   let chain = readChain(values.chain);
+  if (values.assistant) chain = await (await import('./assist-command.js')).assistantChainForMaster(positionals[0]!, values.profile);
   if (values.reference?.length) {
     // Tone, dynamics and width from the references; each target then sets its own loudness.
     const matched = await matchFile(positionals[0]!, { references: parseReferences(values.reference), amounts: { ...FULL_MATCH, loudness: 0 }, chain, appVersion: packageVersion(), onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`) });
@@ -309,6 +318,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'master') return await masterCommand(rest);
     if (command === 'targets') return targetsCommand(rest);
     if (command === 'match') return await matchCommand(rest);
+    if (command === 'assist') return await (await import('./assist-command.js')).assistCommand(rest);
     if (command === 'demo') return await demoCommand(rest);
     if (command === 'serve') return await (await import('./serve-command.js')).serveCommand(rest, packageVersion());
     throw new LatheError('USAGE', `unknown command "${command}" (see lathe --help)`);

@@ -16,6 +16,7 @@ export type LatheErrorCode =
   | 'FFMPEG_FAILED'
   | 'NATIVE_DSP'
   | 'CANCELLED'
+  | 'MODEL_INVALID'
   | 'USAGE';
 
 export class LatheError extends Error {

@@ -3,7 +3,10 @@
 // preview window) and the outcome go back as messages. A cancel sets the shared flag (seen between
 // native blocks) and aborts the job's signal (seen by ffmpeg and the engine's loops).
 import { renameSync, rmSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
+
+const JOB_NICE = 10;
 import { analyzeFile } from '../analysis/analyze.js';
 import { renderToFile } from '../chain/render.js';
 import { isLatheError, LatheError } from '../errors.js';
@@ -17,6 +20,14 @@ import { isCancelled, renderFull, renderWindow } from './preview-render.js';
 
 const port = parentPort;
 if (!port) throw new Error('main/core/jobs/worker.js runs only as a worker thread');
+// Jobs are background work: this thread (on Linux, priority is per thread) and everything it
+// starts — the DSP's own threads and ffmpeg — run at a lower priority than the main thread, so
+// on a busy machine the UI's thread is scheduled first. Not permitted everywhere; harmless then.
+try {
+  setPriority(JOB_NICE);
+} catch {
+  // Keep the default priority.
+}
 const controllers = new Map<string, AbortController>();
 const post = (m: FromWorker) => port.postMessage(m);
 
