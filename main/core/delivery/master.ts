@@ -177,7 +177,7 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string, prepared: PreparedProgramme): Promise<TargetResult> {
+export async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string, prepared: PreparedProgramme): Promise<TargetResult> {
   const probe = prepared.probe;
   const say = (m: string) => options.onProgress?.(`${target.id}: ${m}`);
   const mono = probe.channels === 1;
