@@ -137,7 +137,7 @@ export const fileInfo = v.object({
   name: v.string(),
   sizeBytes: v.number({ min: 0 }),
   /** Where the file came from: a native dialog, a drop onto the window, or a browser upload. */
-  origin: v.literal('dialog', 'drop', 'upload', 'session'),
+  origin: v.literal('dialog', 'drop', 'upload', 'session', 'demo'),
 });
 export type FileInfo = Infer<typeof fileInfo>;
 
@@ -222,6 +222,10 @@ export const invoke = {
   'file:list': { request: empty, response: v.array(fileInfo) },
   /** Makes a handed-over file the session's track: probes it, then analyses and caches it for previews in jobs. */
   'track:open': { request: v.object({ fileId: id() }), response: v.object({ track: trackInfo, analysisJobId: id() }) },
+  /** Synthesises the demo mix (once per instance) and opens it as the track: something to hear and see at first start. */
+  'demo:open': { request: empty, response: v.object({ track: trackInfo, analysisJobId: id() }) },
+  /** A URL the UI can fetch a handed-over file from (the original, for playback and A/B). */
+  'file:media': { request: v.object({ fileId: id() }), response: output },
   'reference:add': { request: v.object({ fileId: id() }), response: v.object({ reference: trackInfo, analysisJobId: id() }) },
   'reference:remove': { request: v.object({ fileId: id() }), response: sessionSummary },
   /** The analysis of a track or reference, once its job is done (null before). */
@@ -243,6 +247,14 @@ export const invoke = {
   'preview:render': {
     request: v.object({ playheadSeconds: v.number({ min: 0 }), windowSeconds: v.optional(v.number({ min: 1, max: 60 })) }),
     response: v.object({ generation: v.number({ min: 0, integer: true }), jobId: id() }),
+  },
+  /** The analysis of a full preview render (the processed sound: loudness for level matching,
+   *  spectrum, spectrogram), measured in a job; NOT_FOUND once a newer preview replaced it. */
+  'preview:analysis': { request: v.object({ generation: v.number({ min: 1, integer: true }) }), response: v.shaped<AnalysisResult>(['file', 'loudness', 'spectrum']) },
+  /** The EQ stage's response (dB) from the DSP's own coefficients, on a log grid of `points` from 20 Hz to 20 kHz. */
+  'eq:curve': {
+    request: v.object({ chain: v.chain(), sampleRate: v.number({ min: 8000, max: 384_000 }), points: v.optional(v.number({ min: 2, max: 2048, integer: true })) }),
+    response: v.object({ hz: v.array(v.number()), db: v.array(v.number()) }),
   },
   /** Renders the track through the chain into a file (wav/flac), atomically. */
   'render:start': {

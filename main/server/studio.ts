@@ -16,6 +16,8 @@ import { isLatheError, LatheError } from '../core/errors.js';
 import { JobError, type JobHandle, type JobPool } from '../core/jobs/pool.js';
 import type { JobKindName, PreviewRegion } from '../core/jobs/kinds.js';
 import { probeFile, type AudioProbe } from '../core/media/probe.js';
+import dsp from '#native-dsp';
+import { writeDemoMixInWorker } from '../core/demo-run.js';
 import { newSession, type SessionDocument, type SessionFile } from '../core/session/document.js';
 import { ChainHistory } from '../core/session/history.js';
 import { Autosaver, loadSession, saveSession, SESSION_EXTENSION } from '../core/session/store.js';
@@ -106,6 +108,11 @@ export class Studio {
   private previewGeneration = 0;
   private previewJob: JobHandle<'preview'> | null = null;
   private previewFiles: string[] = [];
+  /** The demo mix, written once per instance. */
+  private demoFile: Promise<string> | null = null;
+  /** The latest full preview (its generation and file), and analyses of full previews by generation. */
+  private latestFull: { generation: number; file: string } | null = null;
+  private readonly previewAnalyses = new Map<number, Promise<AnalysisResult>>();
 
   constructor(private readonly options: StudioOptions) {
     for (const sub of ['cache', 'previews', 'uploads', 'outputs', 'sessions']) mkdirSync(join(options.workDir, sub), { recursive: true });
@@ -350,6 +357,7 @@ export class Studio {
       const out = this.publish(region.file, `preview-${region.region}.wav`);
       this.emit('preview:ready', { generation, region: region.region, startSeconds: region.startSeconds, endSeconds: region.endSeconds, url: out.url });
       if (region.region === 'window') this.dropOldPreviews([windowFile, fullFile]);
+      else this.latestFull = { generation, file: region.file };
     };
     const job = this.startJob(
       'preview',
@@ -417,6 +425,25 @@ export class Studio {
         this.changed();
         return { track: track.info, analysisJobId: track.analysisJob.id };
       },
+      'demo:open': async () => {
+        this.demoFile ??= (async () => {
+          const file = join(this.options.workDir, 'demo', 'Lathe demo mix.wav');
+          mkdirSync(join(this.options.workDir, 'demo'), { recursive: true });
+          await writeDemoMixInWorker(file);
+          return file;
+        })();
+        const file = await this.demoFile.catch((e: Error) => {
+          this.demoFile = null;
+          throw new StudioError(isLatheError(e) ? e.code : 'INTERNAL', e.message);
+        });
+        const { fileId } = this.handOver(file, 'demo');
+        return this.handlers['track:open']({ fileId });
+      },
+      'file:media': ({ fileId }) => {
+        const file = this.handed(fileId);
+        const out = this.publish(file.path, file.name);
+        return out;
+      },
       'reference:add': async ({ fileId }) => {
         const track = await this.loadTrack(fileId);
         if (!this.referenceIds.includes(fileId)) this.referenceIds.push(fileId);
@@ -462,6 +489,26 @@ export class Studio {
       'preview:render': ({ playheadSeconds, windowSeconds }) => {
         this.session.playheadSeconds = playheadSeconds;
         return this.startPreview(playheadSeconds, windowSeconds);
+      },
+      'preview:analysis': async ({ generation }) => {
+        const full = this.latestFull;
+        if (!full || full.generation !== generation || !existsSync(full.file)) {
+          throw new StudioError('NOT_FOUND', `preview ${generation} is not ready or was replaced by a newer one`);
+        }
+        let analysis = this.previewAnalyses.get(generation);
+        if (!analysis) {
+          analysis = this.startJob('analysis', 'measuring the preview', { file: full.file, includeSpectrogram: true }).result;
+          this.previewAnalyses.clear();
+          this.previewAnalyses.set(generation, analysis);
+        }
+        return await analysis;
+      },
+      'eq:curve': ({ chain, sampleRate, points = 256 }) => {
+        const top = Math.min(20_000, 0.49 * sampleRate);
+        const hz = Array.from({ length: points }, (_, i) => 20 * (top / 20) ** (i / (points - 1)));
+        // A disabled EQ stage is not rendered: its response is flat, whatever its bands say.
+        const db = chain.eq.enabled ? Array.from(dsp.eqCurve({ sampleRate, chain, frequencies: Float32Array.from(hz) })) : hz.map(() => 0);
+        return { hz, db };
       },
       'render:start': ({ container, bits, folderId }) => {
         const track = this.currentTrack();

@@ -1,0 +1,90 @@
+// The studio channels the views use, through browser mode: the demo opens as the track and is
+// analysed; its original is served for playback; the EQ curve of a chain reads the bell's gain at
+// its centre (by the definition of a peaking filter) and nothing far from it; the analysis of a
+// full preview measures the processed sound (a chain that only lowers the level by 6 dB reads
+// 6 LU quieter than the original: loudness is linear in gain); a replaced preview is refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { defaultChain } from '../../main/core/chain/document.js';
+import { scratchDir } from '../helpers/cli.js';
+import { nextEvent, startTestStudio, type TestStudio } from '../helpers/studio.js';
+
+const scratch = scratchDir('studio-views');
+let t: TestStudio;
+
+beforeAll(async () => {
+  t = await startTestStudio(join(scratch.dir, 's'));
+});
+afterAll(async () => {
+  await t?.close();
+  scratch.cleanup();
+});
+
+describe('studio channels for the views', () => {
+  let fileId = '';
+
+  it('opens the demo mix as the track and analyses it', async () => {
+    const ready = nextEvent(t.api, 'analysis:ready');
+    const { track } = await t.api['demo:open']({});
+    fileId = track.fileId;
+    expect(track).toMatchObject({ sampleRate: 48_000, channels: 2 });
+    expect(track.durationSeconds).toBeGreaterThan(20);
+    const { analysis } = await ready;
+    expect(analysis.loudness.integratedLufs).toBeLessThan(-6);
+    expect((await t.api['file:list']({})).find((f) => f.fileId === fileId)?.origin).toBe('demo');
+    // A second call opens the same file again rather than writing another.
+    expect((await t.api['demo:open']({})).track.fileId).toBe(fileId);
+  });
+
+  it('serves the original for playback', async () => {
+    const media = await t.api['file:media']({ fileId });
+    const r = await fetch(`http://127.0.0.1:${t.server.port}${media.url}?token=${t.server.token}`, { headers: { range: 'bytes=0-11' } });
+    expect(r.status).toBe(206);
+    const head = Buffer.from(await r.arrayBuffer());
+    expect(head.subarray(0, 4).toString('latin1')).toBe('RIFF');
+    expect(head.subarray(8, 12).toString('latin1')).toBe('WAVE');
+    await expect(t.api['file:media']({ fileId: 'file-nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('gives the EQ curve from the DSP: the bell gain at its centre, flat far away', async () => {
+    const chain = defaultChain();
+    chain.eq.highPass.enabled = false;
+    chain.eq.peaks[1] = { enabled: true, freqHz: 1000, q: 2, gainDb: 6 };
+    const { hz, db } = await t.api['eq:curve']({ chain, sampleRate: 48_000, points: 301 });
+    expect(hz[0]).toBeCloseTo(20, 6);
+    expect(hz[300]).toBeCloseTo(20_000, 3);
+    // 301 points over three decades: every 1/100 decade, so 200 Hz is on the grid.
+    const at = (f: number) => db[hz.findIndex((h) => Math.abs(Math.log10(h / f)) < 1e-9)]!;
+    const grid = (i: number) => 20 * 1000 ** (i / 300);
+    expect(grid(100)).toBeCloseTo(200, 6);
+    // The analog peaking prototype (RBJ's cookbook): H(s) = (s² + s·A/Q + 1) / (s² + s/(A·Q) + 1), A = 10^(g/40);
+    // at 200 Hz (w = 0.2, far below 24 kHz, so the bilinear warp is negligible) it reads ≈ +0.07 dB.
+    const A = 10 ** (6 / 40);
+    const w = 0.2;
+    const analog = 10 * Math.log10(((1 - w * w) ** 2 + (w * A / 2) ** 2) / ((1 - w * w) ** 2 + (w / (A * 2)) ** 2));
+    expect(at(200)).toBeCloseTo(analog, 2);
+    const iPeak = db.indexOf(Math.max(...db));
+    expect(hz[iPeak]! / 1000).toBeGreaterThan(0.97);
+    expect(hz[iPeak]! / 1000).toBeLessThan(1.03);
+    expect(Math.max(...db)).toBeGreaterThan(5.9);
+    expect(Math.max(...db)).toBeLessThanOrEqual(6.0001);
+    expect(Math.abs(db[0]!)).toBeLessThan(0.05);
+    const flat = await t.api['eq:curve']({ chain: { ...chain, eq: { ...chain.eq, enabled: false } }, sampleRate: 48_000, points: 16 });
+    expect(flat.db.every((d) => Math.abs(d) < 1e-6)).toBe(true);
+  });
+
+  it('measures a full preview: 6 dB down reads 6 LU quieter', async () => {
+    const original = (await t.api['analysis:get']({ fileId }))!;
+    const chain = defaultChain();
+    chain.eq.highPass.enabled = false;
+    chain.eq.inputGainDb = -6;
+    chain.limiter.enabled = false;
+    const full = nextEvent(t.api, 'preview:ready', (p) => p.region === 'full', 120_000);
+    await t.api['chain:set']({ chain });
+    const { generation } = await full;
+    const processed = await t.api['preview:analysis']({ generation });
+    expect(processed.loudness.integratedLufs! - original.loudness.integratedLufs!).toBeCloseTo(-6, 1);
+    expect(processed.spectrogram?.columns).toBeGreaterThan(0);
+    await expect(t.api['preview:analysis']({ generation: generation + 5 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

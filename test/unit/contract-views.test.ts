@@ -1,0 +1,39 @@
+// The channels the studio's views need beyond the shell's: the demo, a file's media URL, the
+// analysis of a full preview and the EQ curve. Good payloads pass, bad ones are refused by field.
+import { describe, expect, it } from 'vitest';
+import { ContractError, invoke } from '../../preload/contract.js';
+import { defaultChain } from '../../main/core/chain/document.js';
+
+function refusal(fn: () => unknown): ContractError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ContractError) return e;
+    throw e;
+  }
+  throw new Error('not refused');
+}
+
+describe('contract: channels for the views', () => {
+  it('accepts good requests and responses', () => {
+    expect(invoke['demo:open'].request.parse({})).toEqual({});
+    expect(invoke['file:media'].request.parse({ fileId: 'file-1' })).toEqual({ fileId: 'file-1' });
+    expect(invoke['file:media'].response.parse({ name: 'a.wav', url: '/media/m-1/a.wav', path: null })).toMatchObject({ url: '/media/m-1/a.wav' });
+    expect(invoke['preview:analysis'].request.parse({ generation: 3 })).toEqual({ generation: 3 });
+    expect(invoke['eq:curve'].request.parse({ chain: defaultChain(), sampleRate: 48_000, points: 64 })).toMatchObject({ sampleRate: 48_000, points: 64 });
+    expect(invoke['eq:curve'].response.parse({ hz: [20, 20_000], db: [0, -1.5] })).toEqual({ hz: [20, 20_000], db: [0, -1.5] });
+  });
+
+  it('refuses bad requests, naming the field', () => {
+    expect(refusal(() => invoke['demo:open'].request.parse({ path: '/etc/passwd' })).reason).toMatch(/not a known field/);
+    expect(refusal(() => invoke['file:media'].request.parse({ fileId: '../../etc/passwd' })).path).toBe('payload.fileId');
+    expect(refusal(() => invoke['preview:analysis'].request.parse({ generation: 0 })).reason).toMatch(/outside/);
+    expect(refusal(() => invoke['preview:analysis'].request.parse({ generation: 1.5 })).reason).toMatch(/whole number/);
+    expect(refusal(() => invoke['eq:curve'].request.parse({ chain: defaultChain(), sampleRate: 100 })).path).toBe('payload.sampleRate');
+    expect(refusal(() => invoke['eq:curve'].request.parse({ chain: defaultChain(), sampleRate: 48_000, points: 100_000 })).path).toBe('payload.points');
+    const chain: any = defaultChain();
+    chain.eq.peaks[1].q = 0;
+    expect(refusal(() => invoke['eq:curve'].request.parse({ chain, sampleRate: 48_000 })).path).toBe('payload.chain.eq.peaks[1].q');
+    expect(refusal(() => invoke['eq:curve'].response.parse({ hz: [1], db: ['loud'] })).path).toBe('payload.db[0]');
+  });
+});
