@@ -14,6 +14,7 @@ export type LatheErrorCode =
   | 'UNSUPPORTED_FORMAT'
   | 'FFMPEG_NOT_FOUND'
   | 'FFMPEG_FAILED'
+  | 'WRITE_FAILED'
   | 'NATIVE_DSP'
   | 'CANCELLED'
   | 'MODEL_INVALID'

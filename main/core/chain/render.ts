@@ -34,6 +34,21 @@ export function createChain(probe: AudioProbe, chain: ChainDocument, seed?: numb
 
 const RENDER_READ_BYTES = 1 << 20;
 
+/**
+ * When writing into the encoder's pipe fails (a broken pipe: ffmpeg stopped because the
+ * destination is full, read-only or over the size limit), ffmpeg's own reason names the output
+ * file and the problem; anything else is passed on as it is. Closes the write end so a healthy
+ * encoder ends too.
+ */
+async function encoderFailureOr(e: unknown, encoder: EncodeSession, pipe: { writeFd: number }, fdClose: (fd: number) => void): Promise<unknown> {
+  if (pipe.writeFd >= 0) {
+    fdClose(pipe.writeFd);
+    pipe.writeFd = -1;
+  }
+  if (!/broken pipe|EPIPE/i.test((e as Error)?.message ?? '')) return e;
+  return (await encoder.failure()) ?? e;
+}
+
 export async function renderToFile(probe: AudioProbe, chain: ChainDocument, output: string, format: EncodeFormat, options: RenderOptions = {}): Promise<RenderResult> {
   const handle = createChain(probe, chain, options.seed);
   const { pipeCreate, fdClose, chainRenderFd, chainFinishFd } = dsp;
@@ -48,8 +63,12 @@ export async function renderToFile(probe: AudioProbe, chain: ChainDocument, outp
         fdClose(toEncoder.readFd);
       }
       const writeFd = toEncoder.writeFd;
-      await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => chainRenderFd(handle, fd, writeFd, Math.min(max, RENDER_READ_BYTES), analyzer), options);
-      chainFinishFd(handle, writeFd, analyzer);
+      try {
+        await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => chainRenderFd(handle, fd, writeFd, Math.min(max, RENDER_READ_BYTES), analyzer), options);
+        chainFinishFd(handle, writeFd, analyzer);
+      } catch (e) {
+        throw await encoderFailureOr(e, encoder, toEncoder, fdClose);
+      }
       fdClose(toEncoder.writeFd);
       toEncoder.writeFd = -1;
       await encoder.finish();
@@ -130,12 +149,16 @@ export async function renderPrepared(prepared: PreparedProgramme, chain: ChainDo
       }
     }
     const writeFd = toEncoder ? toEncoder.writeFd : null;
-    for (;;) {
-      if (options.signal?.aborted) throw new LatheError('CANCELLED', 'rendering was cancelled', { file: probe.file });
-      if (chainRenderFd(handle, source, writeFd, RENDER_READ_BYTES, analyzer) === 0) break;
-      await new Promise((resolve) => setImmediate(resolve));
+    try {
+      for (;;) {
+        if (options.signal?.aborted) throw new LatheError('CANCELLED', 'rendering was cancelled', { file: probe.file });
+        if (chainRenderFd(handle, source, writeFd, RENDER_READ_BYTES, analyzer) === 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      chainFinishFd(handle, writeFd, analyzer);
+    } catch (e) {
+      throw encoder && toEncoder ? await encoderFailureOr(e, encoder, toEncoder, fdClose) : e;
     }
-    chainFinishFd(handle, writeFd, analyzer);
     if (toEncoder && encoder) {
       fdClose(toEncoder.writeFd);
       toEncoder.writeFd = -1;

@@ -173,8 +173,14 @@ const fmt = (x: number | null, unit: string, digits = 2) => (x === null ? '—' 
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full or read-only destination: no partial report is left behind.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string, prepared: PreparedProgramme): Promise<TargetResult> {

@@ -60,6 +60,17 @@ export function formatForPath(path: string, bitDepth: 16 | 24 | 32): { muxer: st
   }
 }
 
+/** A failure to write the destination, recognised in ffmpeg's log, as the engineer would say it. */
+export function writeProblem(log: string): { code: 'WRITE_FAILED' | 'PERMISSION_DENIED'; message: string } | null {
+  if (/No space left on device/i.test(log)) return { code: 'WRITE_FAILED', message: 'cannot write the file: no space left on the device' };
+  if (/Disk quota exceeded/i.test(log)) return { code: 'WRITE_FAILED', message: 'cannot write the file: disk quota exceeded' };
+  if (/File too large/i.test(log)) return { code: 'WRITE_FAILED', message: 'cannot write the file: it exceeds the file size limit' };
+  if (/Read-only file system/i.test(log)) return { code: 'PERMISSION_DENIED', message: 'cannot write the file: the destination is on a read-only file system' };
+  if (/Permission denied/i.test(log)) return { code: 'PERMISSION_DENIED', message: 'cannot write the file: permission denied' };
+  if (/Error writing trailer|Input\/output error/i.test(log)) return { code: 'WRITE_FAILED', message: `cannot write the file (ffmpeg: ${ffmpegMessage(log)})` };
+  return null;
+}
+
 export class EncodeSession {
   private readonly tool: LoggedTool;
   private readonly tmp: string;
@@ -101,13 +112,30 @@ export class EncodeSession {
     this.tool = new LoggedTool('ffmpeg', args, stdinFd, 'ignore');
   }
 
+  /**
+   * Waits for ffmpeg to end and says why the encode failed, or null when it succeeded. Some ffmpeg
+   * builds exit 0 when the destination fills up while writing the trailer ("Error writing trailer
+   * …: No space left on device"), so a write error in the log is a failure whatever the code.
+   */
+  async failure(): Promise<LatheError | null> {
+    const code = await this.tool.exited;
+    if (this.tool.spawnError) return new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${this.tool.spawnError.message}`, { file: this.output });
+    const log = this.tool.log();
+    const written = writeProblem(log);
+    if (written) return new LatheError(written.code, written.message, { file: this.output });
+    if (code !== 0) {
+      // Killed by a signal: SIGXFSZ is the file-size limit (ulimit -f) being reached.
+      const signal = this.tool.child.signalCode;
+      if (signal === 'SIGXFSZ') return new LatheError('WRITE_FAILED', 'cannot write the file: it exceeds the file size limit', { file: this.output });
+      return new LatheError('FFMPEG_FAILED', `encoding failed (ffmpeg: ${signal ? `killed by ${signal}` : ffmpegMessage(log)})`, { file: this.output });
+    }
+    return null;
+  }
+
   /** Waits for ffmpeg (after the writer closed the pipe) and moves the file into place. */
   async finish(): Promise<void> {
-    const code = await this.tool.exited;
-    if (this.tool.spawnError) throw new LatheError('FFMPEG_FAILED', `cannot run ffmpeg: ${this.tool.spawnError.message}`, { file: this.output });
-    if (code !== 0) {
-      throw new LatheError('FFMPEG_FAILED', `encoding failed (ffmpeg: ${ffmpegMessage(this.tool.log())})`, { file: this.output });
-    }
+    const failed = await this.failure();
+    if (failed) throw failed;
     try {
       renameSync(this.tmp, this.output);
     } catch (e) {
