@@ -1,0 +1,229 @@
+// Batches beyond one machine: the batch runner's units as jobs on a BullMQ queue in Redis.
+// `lathe batch … --queue redis://HOST:PORT` plans the batch (hashing the inputs, skipping what
+// is already done), enqueues one job per unit and follows them; `lathe worker --queue …` runs
+// them, on as many machines as there are. Inputs and outputs are paths on shared storage that
+// every machine mounts at the same place.
+//
+// Jobs are idempotent: a job's id is its unit's key (the inputs' content, the chain, the targets),
+// so enqueueing the same batch twice adds nothing, and a worker first checks whether the
+// deliverables are already recorded. A worker that dies stops renewing its job's lock; another
+// worker's stalled-job check puts the job back in the queue, and the worker that takes it
+// discards the dead one's work folder before mastering again (processUnit). Failures are retried
+// with back-off; a bad input fails at once (retrying cannot help).
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { isLatheError, LatheError } from '../errors.js';
+import { runExport } from '../jobs/export.js';
+import { failedOutcome, outcomeFromRecord, planBatch, processUnit, verifiedRecord, type BatchSettings, type BatchUnit, type DeliverableOutcome, type DeliverableRecord } from '../batch/batch.js';
+
+export const DEFAULT_QUEUE_NAME = 'lathe-master';
+const ATTEMPTS = 4;
+
+/** redis://[user:password@]HOST:PORT[/DB] as BullMQ's connection options. */
+export function parseRedisUrl(url: string): ConnectionOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new LatheError('USAGE', `--queue must be a redis://HOST:PORT address, not "${url}"`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new LatheError('USAGE', `--queue must be a redis:// address, not "${url}"`);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new LatheError('USAGE', `--queue: "${u.pathname.slice(1)}" is not a Redis database number`);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db,
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    // BullMQ's workers block on Redis; they need ioredis to wait rather than give up.
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** A unit's job id (BullMQ refuses ids that are integers or hold a colon). */
+export const jobIdFor = (unit: BatchUnit) => `unit-${unit.key}`;
+
+export interface JobProgress {
+  fraction: number;
+  stage: string;
+  worker: string;
+}
+
+export interface WorkerOptions {
+  queueName?: string;
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal (a dead worker's job is retaken after it). */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs. */
+  stalledIntervalMs?: number;
+  onEvent?: (event: 'start' | 'done' | 'failed' | 'retry', job: { id: string; input: string }, detail: string) => void;
+}
+
+/** Errors that another attempt would meet again: the job fails at once. */
+const PERMANENT = new Set(['FILE_NOT_FOUND', 'IS_DIRECTORY', 'PERMISSION_DENIED', 'EMPTY_FILE', 'NOT_AUDIO', 'NO_AUDIO_STREAM', 'CORRUPT_AUDIO', 'TRUNCATED_AUDIO', 'NO_SAMPLES', 'UNSUPPORTED_FORMAT', 'USAGE']);
+
+/** Starts a worker; resolves to a function that stops it (finishing nothing, abandoning nothing:
+ *  the running job is cancelled and goes back to the queue for another attempt). */
+export async function startWorker(url: string, options: WorkerOptions = {}): Promise<{ worker: Worker; stop: () => Promise<void> }> {
+  const connection = parseRedisUrl(url);
+  const me = `${hostname()}:${process.pid}`;
+  const controllers = new Set<AbortController>();
+  const worker = new Worker<BatchUnit, DeliverableRecord[]>(
+    options.queueName ?? DEFAULT_QUEUE_NAME,
+    async (job: Job<BatchUnit, DeliverableRecord[]>) => {
+      const unit = job.data;
+      const controller = new AbortController();
+      controllers.add(controller);
+      options.onEvent?.('start', { id: job.id!, input: unit.input }, `attempt ${job.attemptsMade + 1}`);
+      let last = 0;
+      try {
+        return await processUnit(unit, runExport, controller.signal, (fraction, stage) => {
+          const now = Date.now();
+          if (now - last < 250 && fraction < 1) return;
+          last = now;
+          void job.updateProgress({ fraction, stage, worker: me } satisfies JobProgress).catch(() => {});
+        });
+      } catch (e) {
+        if (isLatheError(e) && PERMANENT.has(e.code)) throw new UnrecoverableError(e.message);
+        throw e;
+      } finally {
+        controllers.delete(controller);
+      }
+    },
+    {
+      connection,
+      concurrency: options.concurrency ?? 1,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 3,
+      autorun: true,
+    },
+  );
+  worker.on('completed', (job) => options.onEvent?.('done', { id: job.id!, input: job.data.input }, `by ${me}`));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
+    options.onEvent?.(final ? 'failed' : 'retry', { id: job.id!, input: job.data.input }, error.message);
+  });
+  // Connection problems are reported, not thrown (ioredis reconnects on its own).
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+  return {
+    worker,
+    stop: async () => {
+      for (const c of controllers) c.abort();
+      await worker.close();
+    },
+  };
+}
+
+export interface EnqueueOptions {
+  queueName?: string;
+  signal?: AbortSignal;
+  pollMs?: number;
+  onProgress?: (p: { input: string; fraction: number; stage: string; worker: string | null; overall: number; finished: number; total: number }) => void;
+  onUnitDone?: (unit: BatchUnit, outcomes: DeliverableOutcome[]) => void;
+}
+
+/**
+ * Enqueues a batch and follows it until every job has finished (completed, or failed after its
+ * retries). Returns one outcome per deliverable; deliverables already done are reused, never
+ * enqueued. Cancelling removes the jobs no worker has started; running ones finish.
+ */
+export async function enqueueBatch(url: string, inputs: string[], settings: BatchSettings, options: EnqueueOptions = {}): Promise<{ outcomes: DeliverableOutcome[]; cancelled: boolean }> {
+  const { units, reused } = await planBatch(inputs, settings);
+  const outcomes: DeliverableOutcome[] = [...reused];
+  const total = units.reduce((n, u) => n + u.deliverables.length, 0) + reused.length;
+  let finished = reused.length;
+  if (units.length === 0) return { outcomes, cancelled: false };
+  const queue = new Queue<BatchUnit, DeliverableRecord[]>(options.queueName ?? DEFAULT_QUEUE_NAME, { connection: parseRedisUrl(url) });
+  queue.on('error', () => {});
+  try {
+    await queue.waitUntilReady();
+    for (const unit of units) {
+      const id = jobIdFor(unit);
+      const existing = await queue.getJob(id);
+      if (existing) {
+        const state = await existing.getState();
+        // A finished job of an earlier run whose deliverables are gone again (or that failed)
+        // is removed so it can run anew; a waiting or running one is simply followed.
+        if (state === 'completed' || state === 'failed') await existing.remove();
+        else continue;
+      }
+      await queue.add('master', unit, { jobId: id, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+    }
+    const pending = new Map(units.map((u) => [jobIdFor(u), u]));
+    const fractions = new Map<string, number>();
+    const poll = options.pollMs ?? 300;
+    let cancelled = false;
+    while (pending.size) {
+      if (options.signal?.aborted && !cancelled) {
+        cancelled = true;
+        for (const [id, unit] of pending) {
+          const job = await queue.getJob(id);
+          const state = job ? await job.getState() : 'unknown';
+          if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children')) {
+            try {
+              await job.remove();
+              pending.delete(id);
+              const mine = unit.deliverables.map((d) => failedOutcome(unit, d, 'cancelled', 'cancelled before a worker started it'));
+              outcomes.push(...mine);
+              finished += mine.length;
+              options.onUnitDone?.(unit, mine);
+            } catch {
+              // A worker took it meanwhile: follow it to the end.
+            }
+          }
+        }
+        continue;
+      }
+      for (const [id, unit] of [...pending]) {
+        const job = await queue.getJob(id);
+        if (!job) {
+          pending.delete(id);
+          const mine = unit.deliverables.map((d) => failedOutcome(unit, d, 'failed', 'the job disappeared from the queue'));
+          outcomes.push(...mine);
+          finished += mine.length;
+          options.onUnitDone?.(unit, mine);
+          continue;
+        }
+        const state = await job.getState();
+        if (state === 'completed' || state === 'failed') {
+          pending.delete(id);
+          fractions.delete(id);
+          let mine: DeliverableOutcome[];
+          if (state === 'completed') {
+            // Trust the shared storage, not the message: each deliverable must be there, intact.
+            mine = [];
+            for (const d of unit.deliverables) {
+              const record = await verifiedRecord(settings.outDir, d.key);
+              mine.push(record ? outcomeFromRecord(settings.outDir, record, 'done') : failedOutcome(unit, d, 'failed', 'the job completed but its deliverable is missing or damaged on the shared storage'));
+            }
+          } else {
+            mine = unit.deliverables.map((d) => failedOutcome(unit, d, 'failed', job.failedReason || 'failed'));
+          }
+          outcomes.push(...mine);
+          finished += mine.length;
+          options.onUnitDone?.(unit, mine);
+          continue;
+        }
+        const p = job.progress as Partial<JobProgress> | number;
+        if (state === 'active' && typeof p === 'object' && p && typeof p.fraction === 'number') {
+          fractions.set(id, p.fraction);
+          let running = 0;
+          for (const [jid, f] of fractions) running += f * (pending.get(jid)?.deliverables.length ?? 0);
+          options.onProgress?.({ input: unit.input, fraction: p.fraction, stage: p.stage ?? '', worker: p.worker ?? null, overall: Math.min(1, (finished + running) / total), finished, total });
+        }
+      }
+      if (pending.size) await new Promise((r) => setTimeout(r, poll));
+    }
+    const order = (o: DeliverableOutcome) => inputs.findIndex((i) => resolve(i) === o.input) * 1000 + settings.targetIds.indexOf(o.target);
+    outcomes.sort((a, b) => order(a) - order(b));
+    return { outcomes, cancelled };
+  } finally {
+    await queue.close();
+  }
+}
