@@ -1,0 +1,154 @@
+// `lathe batch --queue` and `lathe worker` on a real BullMQ queue: Debian's redis-server on
+// 127.0.0.1 (a free port, no persistence), two workers, a batch of synthesised tracks enqueued,
+// one worker SIGKILLed in the middle of a job. The other worker takes that job over once its lock
+// expires (short locks for the test), the dead worker's partial work is discarded, and every
+// deliverable exists exactly once and passes (checked with ffmpeg's meter). Enqueueing the same
+// batch again does nothing: the jobs are idempotent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { latheBin, scratchDir } from '../helpers/cli.js';
+import { ffmpegEbur128 } from '../helpers/ffmpeg.js';
+import { musicLike } from '../helpers/signals.js';
+import { writeWav } from '../helpers/wav.js';
+
+const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+if (!redisServer) console.warn('queue.test.ts: skipped — redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
+
+const scratch = scratchDir('queue');
+const at = (n: string) => join(scratch.dir, n);
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  scratch.cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection({ host: '127.0.0.1', port }, () => c.write('PING\r\n'));
+    c.once('data', (d) => {
+      c.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** A child whose stdout lines are collected; `waitFor` resolves when a line matches. */
+function start(args: string[]) {
+  const child = spawn(process.execPath, [latheBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const lines: string[] = [];
+  let stderr = '';
+  let buffer = '';
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  child.stdout!.on('data', (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      lines.push(line);
+      for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+    }
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitFor: (re: RegExp) => {
+      const hit = lines.find((l) => re.test(l));
+      return hit ? Promise.resolve(hit) : new Promise<string>((resolve) => waiters.push({ re, resolve }));
+    },
+  };
+}
+
+const TRACKS = 6;
+let inputs: string[] = [];
+let url = '';
+
+describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Redis', () => {
+  beforeAll(async () => {
+    inputs = Array.from({ length: TRACKS }, (_, i) => {
+      const [l, r] = musicLike(44_100, 12, 70 + i);
+      for (const p of [l, r]) for (let k = 0; k < p.length; k++) p[k]! *= 0.35 + 0.05 * i;
+      return writeWav(at(`track${i + 1}.wav`), [l, r], 44_100, 'pcm24');
+    });
+    const port = await freePort();
+    const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', scratch.dir], { stdio: 'ignore' });
+    children.push(redis);
+    for (let i = 0; i < 200 && !(await redisPing(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await redisPing(port), 'redis-server did not start').toBe(true);
+    url = `redis://127.0.0.1:${port}`;
+  });
+
+  it('a killed worker’s job is taken over; every deliverable exists exactly once and passes', async () => {
+    const out = at('out');
+    // Short locks so the dead worker's job is noticed within seconds.
+    const workerArgs = ['worker', '--queue', url, '--lock-ms', '4000', '--stalled-ms', '1500'];
+    const a = start(workerArgs);
+    const b = start(workerArgs);
+    await Promise.all([a.waitFor(/^worker \d+ ready/), b.waitFor(/^worker \d+ ready/)]);
+    const batch = start(['batch', ...inputs, '--targets', 'spotify', '--out', out, '--codec-checks', 'none', '--queue', url, '--json']);
+    // Kill worker A in the middle of its first job.
+    const started = await a.waitFor(/^start unit-/);
+    const victimJob = started.split(' ')[1]!;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.lines.some((l) => l.startsWith(`done ${victimJob}`)), 'worker A finished before it was killed').toBe(false);
+    a.child.kill('SIGKILL');
+    await a.exited;
+
+    const code = await batch.exited;
+    expect(code, batch.stderr()).toBe(0);
+    const result = JSON.parse(batch.lines.join('\n'));
+    expect(result.deliverables).toHaveLength(TRACKS);
+    for (const d of result.deliverables) {
+      expect(d.status, `${d.input}: ${d.error}`).toBe('done');
+      expect(d.pass).toBe(true);
+    }
+    // Worker B took the killed job over and finished it.
+    expect(b.lines.some((l) => l.startsWith(`start ${victimJob}`))).toBe(true);
+    expect(b.lines.some((l) => l.startsWith(`done ${victimJob}`))).toBe(true);
+    const victimInput = started.split(' ')[2]!;
+    const records = readdirSync(join(out, '.lathe-batch', 'done')).map((f) => JSON.parse(readFileSync(join(out, '.lathe-batch', 'done', f), 'utf8')));
+    expect(records).toHaveLength(TRACKS);
+    expect(records.find((r) => r.input === victimInput).producedBy).toMatch(new RegExp(`:${b.child.pid}$`));
+
+    // Exactly one deliverable per track, nothing partial, the dead worker's work folder gone.
+    const flacs = readdirSync(out).filter((f) => f.endsWith('.flac')).sort();
+    expect(flacs).toEqual(inputs.map((i) => i.replace(/^.*\//, '').replace(/\.wav$/, '.spotify.flac')).sort());
+    expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
+    expect(readdirSync(join(out, '.lathe-batch', 'work'))).toEqual([]);
+    for (const d of result.deliverables) {
+      const ff = ffmpegEbur128(d.file);
+      expect(Math.abs(ff.integratedLufs - -14), `${d.file} I ${ff.integratedLufs}`).toBeLessThanOrEqual(0.15);
+      expect(ff.truePeakDbtp, d.file).toBeLessThanOrEqual(-1 + 0.2);
+    }
+
+    // The same batch again: everything is already done, nothing is enqueued or made.
+    const again = start(['batch', ...inputs, '--targets', 'spotify', '--out', out, '--codec-checks', 'none', '--queue', url, '--json']);
+    expect(await again.exited, again.stderr()).toBe(0);
+    const second = JSON.parse(again.lines.join('\n'));
+    expect(second.counts.reused).toBe(TRACKS);
+    expect(second.counts.done).toBe(0);
+
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  });
+});
