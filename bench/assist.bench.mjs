@@ -5,7 +5,10 @@
 // (main/core/assistant/reference-signal.ts, seeded, written to a temp dir), the time from file to
 // proposal: decode + native analysis + feature vector ("features"), the ONNX model run
 // ("inference"), and the proposal with reasons and variations ("proposal"). The model load
-// (once per app session) is timed apart. Medians of --reps runs after one warm-up.
+// (once per app session) is timed apart. Medians of --reps runs after one warm-up. The anchor, run
+// alternately in the same process on the same file, is `lathe analyze`'s own in-process analysis
+// (analyzeFile: the full meter, spectrum, spectrogram and QC); the ratio says what the assistant
+// costs on top of opening a file in the studio.
 // Usage: node bench/assist.bench.mjs [--reps N]   (after `npm run build:ts`)
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +22,7 @@ const { analyseFileForAssistant, featuresFromNative } = await imp('features.js')
 const { AssistantModel } = await imp('model.js');
 const { buildProposal } = await imp('propose.js');
 const { referenceSignal } = await imp('reference-signal.js');
+const { analyzeFile } = await import(pathToFileURL(path.join(ROOT, 'dist', 'main', 'core', 'analysis', 'analyze.js')).href);
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' } } });
 const reps = Number(values.reps);
 
@@ -67,7 +71,9 @@ try {
     const t2 = performance.now();
     buildProposal(prediction, analysis, model.card);
     const t3 = performance.now();
-    if (i > 0) runs.push({ features: t1 - t0, inference: t2 - t1, proposal: t3 - t2, total: t3 - t0 });
+    await analyzeFile(file, { includeSpectrogram: true });
+    const t4 = performance.now();
+    if (i > 0) runs.push({ features: t1 - t0, inference: t2 - t1, proposal: t3 - t2, total: t3 - t0, anchor: t4 - t3 });
   }
   await model.release();
   const median = (k) => {
@@ -80,6 +86,8 @@ try {
   console.log(`  inference (onnxruntime-node)   ${median('inference').toFixed(2)} ms`);
   console.log(`  proposal (reasons, variations) ${median('proposal').toFixed(2)} ms`);
   console.log(`  total, file → proposal         ${median('total').toFixed(1)} ms  (${(SECONDS / (median('total') / 1000)).toFixed(0)}× real time)`);
+  console.log(`  anchor: analyzeFile (lathe analyze, in process) ${median('anchor').toFixed(1)} ms`);
+  console.log(`  ratio assistant / analyze: ${(median('total') / median('anchor')).toFixed(2)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -181,7 +181,7 @@ export const sessionSummary = v.object({
 });
 export type SessionSummary = Infer<typeof sessionSummary>;
 
-export const jobKind = v.literal('decode', 'analysis', 'preview', 'render', 'export', 'match');
+export const jobKind = v.literal('decode', 'analysis', 'preview', 'render', 'export', 'match', 'assist');
 export type JobKind = Infer<typeof jobKind>;
 
 export const jobInfo = v.object({
@@ -196,6 +196,40 @@ export type JobInfo = Infer<typeof jobInfo>;
 
 export const output = v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()) });
 export type OutputFile = Infer<typeof output>;
+
+/** One move of the assistant's proposal: value in the chain's unit, confidence 0–1 (the predicted
+ *  probability that the move is right within its tolerance), and the measured evidence. */
+export const parameterProposal = v.object({
+  id: v.string({ max: 64 }),
+  path: v.string({ max: 128 }),
+  value: v.number(),
+  unit: v.string({ max: 16 }),
+  confidence: v.number({ min: 0, max: 1 }),
+  /** false: "suggest only" — shown, not applied to the chain. */
+  autoApply: v.boolean(),
+  reason: v.string(),
+  /** The remembered habit of this user included in `value` (model units), if any. */
+  userLean: v.optional(v.object({ delta: v.number(), count: v.number({ min: 0, integer: true }) })),
+});
+export type ParameterProposal = Infer<typeof parameterProposal>;
+
+export const assistantProposal = v.object({
+  chain: v.chain(),
+  summary: v.string(),
+  model: v.object({ name: v.string(), version: v.string(), architecture: v.string() }),
+  parameters: v.array(parameterProposal, { max: 64 }),
+  style: v.object({
+    suggested: v.string(),
+    probability: v.number({ min: 0, max: 1 }),
+    lowConfidence: v.boolean(),
+    testAccuracy: v.number({ min: 0, max: 1 }),
+    /** The profile the proposal was combined with, or null. */
+    applied: v.nullable(v.string()),
+  }),
+  loudness: v.object({ measuredLufs: v.number(), expectedAfterCorrectionLufs: v.number(), targetLufs: v.nullable(v.number()), limiterInputGainDb: v.number() }),
+  variations: v.object({ gentle: v.chain(), balanced: v.chain(), loud: v.chain() }),
+});
+export type AssistantProposal = Infer<typeof assistantProposal>;
 
 export const targetSummary = v.object({
   id: v.string(),
@@ -238,8 +272,12 @@ export const invoke = {
   'chain:redo': { request: empty, response: chainState },
   'snapshot:take': { request: v.object({ name: v.string({ min: 1, max: 120 }) }), response: sessionSummary },
   'snapshot:restore': { request: v.object({ index: v.number({ min: 0, integer: true }) }), response: chainState },
-  /** A proposed chain for the track: the assistant (a model) when one is installed. */
-  'assistant:propose': { request: v.object({ profile: v.optional(v.string({ max: 64 })) }), response: v.object({ chain: v.chain(), summary: v.string() }) },
+  /** The assistant's proposal for the track (a model run in a worker): a chain with a value,
+   *  confidence and reason per move, a style suggestion and three variations. The UI applies the
+   *  chain with chain:set, undoably. MODEL_INVALID when no usable model is installed. */
+  'assistant:propose': { request: v.object({ profile: v.optional(v.string({ max: 64 })), targetLufs: v.optional(v.number({ min: -40, max: 0 })) }), response: assistantProposal },
+  /** Forgets the habits the assistant learned from this user's exports (one profile, or all). */
+  'assistant:resetHabits': { request: v.object({ profile: v.optional(v.string({ max: 64 })) }), response: v.object({ reset: v.boolean() }) },
   /** A chain that moves the track's tonal balance and loudness toward a reference. */
   'match:reference': { request: v.object({ referenceFileId: id() }), response: v.object({ chain: v.chain(), summary: v.string() }) },
   /** Renders the region around the playhead first (about 10 s), then the whole track in the

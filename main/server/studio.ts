@@ -21,7 +21,10 @@ import { writeDemoMixInWorker } from '../core/demo-run.js';
 import { newSession, type SessionDocument, type SessionFile } from '../core/session/document.js';
 import { ChainHistory } from '../core/session/history.js';
 import { Autosaver, loadSession, saveSession, SESSION_EXTENSION } from '../core/session/store.js';
-import type { ChainState, Emit, FileInfo, Handlers, JobInfo, OutputFile, SessionSummary, TrackInfo } from '../../preload/contract.js';
+import { rememberEdits } from '../core/assistant/assist.js';
+import { resetAdjustments } from '../core/assistant/adjustments.js';
+import type { Proposal } from '../core/assistant/propose.js';
+import type { AssistantProposal, ChainState, Emit, FileInfo, Handlers, JobInfo, OutputFile, SessionSummary, TrackInfo } from '../../preload/contract.js';
 
 /** A refusal the UI can show: `{code, message}` on the wire. */
 export class StudioError extends Error {
@@ -56,6 +59,8 @@ export interface StudioOptions {
   onSessionPath?: (path: string) => void;
   /** Preview window length in seconds (about 10). */
   previewWindowSeconds?: number;
+  /** Where the assistant remembers this user's habits (default: the user's config folder). */
+  assistantAdjustmentsPath?: string;
 }
 
 interface HandedFile extends FileInfo {
@@ -113,6 +118,9 @@ export class Studio {
   /** The latest full preview (its generation and file), and analyses of full previews by generation. */
   private latestFull: { generation: number; file: string } | null = null;
   private readonly previewAnalyses = new Map<number, Promise<AnalysisResult>>();
+  /** The assistant's last proposal for the current track, and whether the engineer applied it
+   *  (only then do their later edits and export teach the assistant a habit). */
+  private proposal: { value: Proposal; applied: boolean } | null = null;
 
   constructor(private readonly options: StudioOptions) {
     for (const sub of ['cache', 'previews', 'uploads', 'outputs', 'sessions']) mkdirSync(join(options.workDir, sub), { recursive: true });
@@ -214,6 +222,24 @@ export class Studio {
       for (const [id, j] of this.jobs) if (j.info.state !== 'queued' && j.info.state !== 'running' && this.jobs.size > 100) this.jobs.delete(id);
     }
     return handle;
+  }
+
+  /** When an export of an applied proposal succeeds, the engineer's changes to the proposed moves
+   *  become a remembered habit (per style profile); a failed or cancelled export teaches nothing. */
+  private learnFromExport(result: Promise<unknown>, chain: ChainDocument): void {
+    const proposal = this.proposal;
+    if (!proposal?.applied) return;
+    result.then(
+      () => {
+        try {
+          rememberEdits(proposal.value, chain, this.options.assistantAdjustmentsPath);
+        } catch (e) {
+          // The export itself succeeded; an unwritable habits file only costs the lean.
+          console.warn(`lathe: the assistant could not remember your edits: ${(e as Error).message}`);
+        }
+      },
+      () => undefined,
+    );
   }
 
   // ---------------------------------------------------------------- files and tracks
@@ -419,6 +445,7 @@ export class Studio {
       'file:list': () => [...this.files.values()].map(strip),
       'track:open': async ({ fileId }) => {
         const track = await this.loadTrack(fileId);
+        if (this.trackId !== fileId) this.proposal = null;
         this.trackId = fileId;
         this.missingTrack = null;
         this.referenceIds = this.referenceIds.filter((id) => id !== fileId);
@@ -461,6 +488,10 @@ export class Studio {
       },
       'chain:get': () => this.chainState(),
       'chain:set': ({ chain, coalesceKey }) => {
+        if (this.proposal && !this.proposal.applied) {
+          const text = JSON.stringify(chain);
+          this.proposal.applied = Object.values(this.proposal.value.variations).some((c) => JSON.stringify(c) === text);
+        }
         if (!this.history.apply(chain, coalesceKey)) return this.chainState();
         return this.chainChanged();
       },
@@ -476,8 +507,32 @@ export class Studio {
         if (!snap) throw new StudioError('NOT_FOUND', `there is no snapshot ${index}`);
         return this.history.apply(snap.chain) ? this.chainChanged() : this.chainState();
       },
-      'assistant:propose': () => {
-        throw new StudioError('NOT_AVAILABLE', 'the assistant model is not installed in this build yet');
+      'assistant:propose': async ({ profile, targetLufs }) => {
+        const track = this.currentTrack();
+        if (profile) {
+          try {
+            getProfile(profile);
+          } catch (e) {
+            throw new StudioError('BAD_PAYLOAD', (e as Error).message);
+          }
+        }
+        // Listening and inference run in a worker; a missing or broken model fails this job only.
+        const job = this.startJob('assist', `listening to ${track.info.name}`, {
+          file: this.handed(track.info.fileId).path,
+          profile: profile ?? null,
+          targetLufs: targetLufs ?? null,
+          adjustmentsPath: this.options.assistantAdjustmentsPath ?? null,
+        });
+        const proposal = await job.result;
+        const wire = proposalForUi(proposal);
+        this.proposal = { value: proposal, applied: false };
+        this.session.proposal = { chain: wire.chain, summary: wire.summary };
+        this.changed();
+        return wire;
+      },
+      'assistant:resetHabits': ({ profile }) => {
+        resetAdjustments(profile, this.options.assistantAdjustmentsPath);
+        return { reset: true };
       },
       'match:reference': async ({ referenceFileId }) => {
         const reference = this.handed(referenceFileId);
@@ -537,6 +592,7 @@ export class Studio {
           { input: this.handed(track.info.fileId).path, targetIds: s.targets, profileId: s.profile, chain: this.history.chain, codecChecks: s.codecChecks, maxLimitingDb: s.maxLimitingDb, outDir, appVersion: this.options.appVersion },
           (v) => (v as { files: string[] }).files.map((f) => this.publish(f)),
         );
+        this.learnFromExport(job.result, this.history.chain);
         return { jobId: job.id };
       },
       'export:chooseFolder': async () => {
@@ -610,6 +666,32 @@ export class Studio {
   setPlayhead(seconds: number): void {
     this.session.playheadSeconds = seconds;
   }
+}
+
+/** The proposal as the contract carries it (the model's raw outputs stay in the engine). */
+function proposalForUi(p: Proposal): AssistantProposal {
+  const applied = p.parameters.filter((q) => q.autoApply).length;
+  const summary =
+    `${p.model.name} ${p.model.version} (${p.model.architecture}): ${applied} move${applied === 1 ? '' : 's'} applied, ` +
+    `${p.parameters.length - applied} suggested only; style ${p.style.suggested} (p ${p.style.probability.toFixed(2)}${p.style.lowConfidence ? ', a hint' : ''})`;
+  return {
+    chain: p.chain,
+    summary,
+    model: { ...p.model },
+    parameters: p.parameters.map((q) => ({
+      id: q.id,
+      path: q.path,
+      value: q.value,
+      unit: q.unit,
+      confidence: q.confidence,
+      autoApply: q.autoApply,
+      reason: q.reason,
+      ...(q.userLean ? { userLean: { ...q.userLean } } : {}),
+    })),
+    style: { suggested: p.style.suggested, probability: p.style.probability, lowConfidence: p.style.lowConfidence, testAccuracy: p.style.testAccuracy, applied: p.style.applied },
+    loudness: { ...p.loudness },
+    variations: { ...p.variations },
+  };
 }
 
 function strip(f: HandedFile): FileInfo {

@@ -18,7 +18,7 @@ export interface TestStudio {
   close(clean?: boolean): Promise<void>;
 }
 
-export async function startTestStudio(dir: string, options: { workers?: number; autosaveDelayMs?: number; autosaveDir?: string } = {}): Promise<TestStudio> {
+export async function startTestStudio(dir: string, options: { workers?: number; autosaveDelayMs?: number; autosaveDir?: string; assistantAdjustmentsPath?: string } = {}): Promise<TestStudio> {
   const pool = new JobPool(options.workers ?? 2);
   const studio = new Studio({
     mode: 'browser',
@@ -28,6 +28,7 @@ export async function startTestStudio(dir: string, options: { workers?: number; 
     autosaveDelayMs: options.autosaveDelayMs ?? 50,
     appVersion: 'test',
     urlFor: (id, name) => `/media/${id}/${encodeURIComponent(name)}`,
+    ...(options.assistantAdjustmentsPath ? { assistantAdjustmentsPath: options.assistantAdjustmentsPath } : {}),
   });
   const server = await startServer({ studio, port: 0 });
   const client = await connect(server.url, wsFactory);

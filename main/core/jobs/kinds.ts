@@ -4,6 +4,7 @@ import type { AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
 import type { EncodeFormat } from '../media/encode.js';
 import type { AudioProbe } from '../media/probe.js';
+import type { Proposal } from '../assistant/propose.js';
 
 export interface JobParams {
   /** Decodes a file once into interleaved f32 frames (the preview renders read from it). */
@@ -14,6 +15,8 @@ export interface JobParams {
   export: ExportParams;
   /** Plans a reference match (the matching engine) from the track's and the reference's files. */
   match: { target: string; reference: string; chain: ChainDocument };
+  /** Listens to a file and asks the assistant's model for a proposal. */
+  assist: { file: string; profile: string | null; targetLufs: number | null; adjustmentsPath: string | null };
 }
 
 export interface JobResults {
@@ -23,6 +26,7 @@ export interface JobResults {
   render: { files: string[]; latencyFrames: number; limiterMaxGrDb: number };
   export: { files: string[]; pass: boolean; summaries: string[] };
   match: { chain: ChainDocument; summary: string };
+  assist: Proposal;
 }
 
 export type JobKindName = keyof JobParams;

@@ -48,7 +48,7 @@ interface Slot {
   job: Job | null;
 }
 
-const PRIORITY: Record<JobKindName, number> = { preview: 0, decode: 1, analysis: 2, match: 2, render: 3, export: 3 };
+const PRIORITY: Record<JobKindName, number> = { preview: 0, decode: 1, analysis: 2, match: 2, assist: 2, render: 3, export: 3 };
 
 /** Where the compiled worker lives: next to this module in dist/, or in dist/ when this module
  *  runs from TypeScript sources (tests). */

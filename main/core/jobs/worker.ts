@@ -5,8 +5,6 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-
-const JOB_NICE = 10;
 import { analyzeFile } from '../analysis/analyze.js';
 import { renderToFile } from '../chain/render.js';
 import { isLatheError, LatheError } from '../errors.js';
@@ -18,6 +16,7 @@ import { runExport } from './export.js';
 import type { FromWorker, JobParams, JobResults, ToWorker } from './kinds.js';
 import { isCancelled, renderFull, renderWindow } from './preview-render.js';
 
+const JOB_NICE = 10;
 const port = parentPort;
 if (!port) throw new Error('main/core/jobs/worker.js runs only as a worker thread');
 // Jobs are background work: this thread (on Linux, priority is per thread) and everything it
@@ -79,6 +78,13 @@ async function run(jobId: string, kind: keyof JobParams, params: unknown, flag: 
       const [target, reference] = await Promise.all([profileFile(p.target, { signal, cacheDir: null }), profileFile(p.reference, { signal })]);
       const plan = planMatch(target, [{ profile: reference, weight: 1 }], FULL_MATCH, p.chain);
       return { chain: plan.chain, summary: matchSummary(plan) } satisfies JobResults['match'];
+    }
+    case 'assist': {
+      const p = params as JobParams['assist'];
+      progress(0, 'listening');
+      // The model is loaded once per worker thread (lazily) and stays for the next proposal.
+      const { assistFile } = await import('../assistant/assist.js');
+      return assistFile(p.file, { signal, ...(p.profile ? { profile: p.profile } : {}), ...(p.targetLufs !== null ? { targetLufs: p.targetLufs } : {}), ...(p.adjustmentsPath ? { adjustmentsPath: p.adjustmentsPath } : {}) });
     }
     default:
       throw new LatheError('USAGE', `unknown job kind ${String(kind)}`);
