@@ -49,6 +49,19 @@ Usage:
                                    --learn remembers how you edited it; --adjustments shows what
                                    it learned; master FILE --assistant masters with the proposal
   lathe targets [--json]           the delivery targets and their specs
+  lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
+              [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--gap SECONDS] [--json]
+                                   master an album: one gain for all tracks so their relative
+                                   loudness is kept (anchored on the loudest track or --anchor),
+                                   or each track to the target (per-track); consistency QC with
+                                   outliers named; for cd, one image WAV + CUE sheet dithered once
+  lathe batch FILES… --targets LIST --out DIR [--jobs N] [--chain CHAIN.json] [--profile NAME]
+              [--codec-checks full|none] [--queue redis://HOST:PORT] [--json]
+                                   master many files in parallel; an interrupted batch resumes
+                                   where it stopped; batch-summary.{html,csv,json} in DIR;
+                                   --queue enqueues on Redis for lathe workers and follows them
+  lathe worker --queue redis://HOST:PORT [--concurrency N]
+                                   run batch jobs from the queue (as many workers as machines)
   lathe serve [--port N]           browser mode: the studio on 127.0.0.1 (0 = any free port);
                                    the first line printed is the URL to open, token included
   lathe demo [--out DIR]           synthesise a demo mix, master it for three targets and say
@@ -320,6 +333,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'match') return await matchCommand(rest);
     if (command === 'assist') return await (await import('./assist-command.js')).assistCommand(rest);
     if (command === 'demo') return await demoCommand(rest);
+    if (command === 'album') return await (await import('./album-command.js')).albumCommand(rest, packageVersion());
+    if (command === 'batch') return await (await import('./batch-command.js')).batchCommand(rest, packageVersion());
+    if (command === 'worker') return await (await import('./batch-command.js')).workerCommand(rest);
     if (command === 'serve') return await (await import('./serve-command.js')).serveCommand(rest, packageVersion());
     throw new LatheError('USAGE', `unknown command "${command}" (see lathe --help)`);
   } catch (e) {
@@ -357,12 +373,14 @@ const ERRNO_REASONS: Record<string, string> = {
   EMFILE: 'too many open files',
   EIO: 'input/output error',
 };
-const SYSCALL_VERBS: Record<string, string> = { mkdir: 'create the folder', mkdtemp: 'create a folder', open: 'open', write: 'write', rename: 'move the file into place', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read' };
+const SYSCALL_VERBS: Record<string, string> = { mkdir: 'create the folder', mkdtemp: 'create a folder', open: 'open', write: 'write', rename: 'move the file into place', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read' };
 
 /** A file-system error (Node's ErrnoException) as one line naming the path and the problem. */
 function fileSystemProblem(e: unknown): string | null {
   const err = e as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof err.code !== 'string' || !ERRNO_REASONS[err.code]) return null;
   const verb = SYSCALL_VERBS[err.syscall ?? ''] ?? err.syscall ?? 'use';
-  return `${err.path ?? 'a file'}: cannot ${verb}: ${ERRNO_REASONS[err.code]}`;
+  // A rename names the destination: the temporary source is an implementation detail.
+  const path = err.syscall === 'rename' ? ((err as { dest?: string }).dest ?? err.path) : err.path;
+  return `${path ?? 'a file'}: cannot ${verb}: ${ERRNO_REASONS[err.code]}`;
 }
