@@ -131,7 +131,7 @@ describe('lathe album', () => {
     expect(cue.tracks[1]!.indexes).toEqual({ 0: t2Index00, 1: t2Index01 });
     expect(cue.tracks[2]!.indexes).toEqual({ 1: t3Index01 });
     // The image: 16-bit 44.1 kHz stereo, a whole number of sectors, as long as the layout says.
-    const image = join(at('cd'), cue.file.name);
+    const image = join(at('cd'), cue.file!.name);
     const wav = readPcm16(image);
     expect([wav.rate, wav.channels, wav.bits]).toEqual([44_100, 2, 16]);
     const frames = wav.samples.length / 2;

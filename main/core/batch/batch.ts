@@ -20,6 +20,7 @@ import { getTarget } from '../delivery/targets.js';
 import { isLatheError, LatheError } from '../errors.js';
 import type { ExportParams, JobResults } from '../jobs/kinds.js';
 import { checkSourceFile } from '../media/probe.js';
+import type { FromBatchWorker, ToBatchWorker } from './batch-worker.js';
 
 /** What every deliverable of a batch shares. */
 export interface BatchSettings {
@@ -279,19 +280,93 @@ export interface BatchResult {
   cancelled: boolean;
 }
 
-/** The engine's worker-thread pool as a unit runner, and a way to stop it. */
+/** Where the compiled batch worker lives: beside this module in dist/, or in dist/ when this
+ *  module runs from the TypeScript sources (tests). */
+function batchWorkerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL(here.replace(/\/main\/core\/batch\/batch\.ts$/, '/dist/main/core/batch/batch-worker.js'));
+  return new URL('./batch-worker.js', here);
+}
+
+/**
+ * `size` worker threads as a unit runner (one unit per thread at a time), and a way to stop them.
+ * A thread that dies fails its unit with a clear message and is replaced.
+ */
 export async function poolRunner(size: number): Promise<{ run: UnitRunner; close: () => Promise<void> }> {
-  const { JobPool } = await import('../jobs/pool.js');
-  const pool = new JobPool(size);
-  await pool.ready();
+  const { Worker } = await import('node:worker_threads');
+  type Pending = { resolve: (v: JobResults['export']) => void; reject: (e: Error) => void; onProgress: (f: number, s: string) => void };
+  const idle: InstanceType<typeof Worker>[] = [];
+  const waiting: ((w: InstanceType<typeof Worker>) => void)[] = [];
+  const all = new Set<InstanceType<typeof Worker>>();
+  const jobs = new Map<number, Pending>();
+  const owner = new Map<InstanceType<typeof Worker>, number>();
+  let nextId = 1;
+  let closed = false;
+  const release = (w: InstanceType<typeof Worker>) => {
+    owner.delete(w);
+    const next = waiting.shift();
+    if (next) next(w);
+    else idle.push(w);
+  };
+  const spawnOne = (): Promise<void> =>
+    new Promise((ready, failed) => {
+      const w = new Worker(batchWorkerUrl());
+      all.add(w);
+      w.on('message', (m: FromBatchWorker) => {
+        if (m.type === 'ready') {
+          ready();
+          release(w);
+          return;
+        }
+        const job = jobs.get(m.id);
+        if (!job) return;
+        if (m.type === 'progress') job.onProgress(m.fraction, m.stage);
+        else {
+          jobs.delete(m.id);
+          if (m.type === 'done') job.resolve(m.value);
+          else job.reject(new LatheError(m.code as never, m.message));
+          release(w);
+        }
+      });
+      const died = (e: Error | null) => {
+        if (!all.delete(w)) return;
+        const id = owner.get(w);
+        owner.delete(w);
+        const i = idle.indexOf(w);
+        if (i >= 0) idle.splice(i, 1);
+        if (id !== undefined) {
+          jobs.get(id)?.reject(new LatheError('NATIVE_DSP', `the batch worker stopped: ${e?.message ?? 'it exited'}`));
+          jobs.delete(id);
+        }
+        failed(e ?? new Error('the batch worker exited'));
+        if (!closed) void spawnOne().catch(() => {});
+      };
+      w.on('error', (e) => died(e));
+      w.on('exit', () => died(null));
+    });
+  await Promise.all(Array.from({ length: size }, spawnOne));
+  const take = () => new Promise<InstanceType<typeof Worker>>((resolve) => (idle.length ? resolve(idle.shift()!) : waiting.push(resolve)));
   return {
-    run: (params, signal, onProgress) => {
-      const handle = pool.run('export', params, { onProgress });
-      const cancel = () => handle.cancel();
+    run: async (params, signal, onProgress) => {
+      signal.throwIfAborted();
+      const w = await take();
+      const id = nextId++;
+      owner.set(w, id);
+      const cancel = () => w.postMessage({ type: 'cancel', id } satisfies ToBatchWorker);
       signal.addEventListener('abort', cancel, { once: true });
-      return handle.result.finally(() => signal.removeEventListener('abort', cancel));
+      try {
+        return await new Promise<JobResults['export']>((resolve, reject) => {
+          jobs.set(id, { resolve, reject, onProgress });
+          w.postMessage({ type: 'run', id, params } satisfies ToBatchWorker);
+        });
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
     },
-    close: () => pool.close(),
+    close: async () => {
+      closed = true;
+      await Promise.all([...all].map((w) => w.terminate()));
+    },
   };
 }
 
