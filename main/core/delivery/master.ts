@@ -13,6 +13,7 @@ import dsp, { type AnalyzerHandle } from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
+import { partialPathFor } from '../temp-name.js';
 import { LatheError } from '../errors.js';
 import type { EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
@@ -172,7 +173,7 @@ const clampGain = (g: number) => Math.max(-24, Math.min(24, g));
 const fmt = (x: number | null, unit: string, digits = 2) => (x === null ? '—' : `${x.toFixed(digits)} ${unit}`);
 
 function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.partial`;
+  const tmp = partialPathFor(path);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
@@ -404,9 +405,10 @@ async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocume
 
 /** Masters `input` for every target; returns one result per target. */
 export async function master(input: string, targets: DeliveryTarget[], options: MasterOptions): Promise<{ input: string; inputSha256: string; targets: TargetResult[] }> {
-  mkdirSync(options.outDir, { recursive: true });
   options.onProgress?.(`analysing ${basename(input)}`);
   const probe = await probeFile(input, options.signal);
+  // Only once the input is known to be audio: a refused input leaves no empty folder behind.
+  mkdirSync(options.outDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'lathe-prepared-'));
   try {
     // The input is measured for the reports while the chain's stages before the limiter run

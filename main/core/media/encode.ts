@@ -1,10 +1,10 @@
 // Encodes float frames that native code writes into a pipe, with ffmpeg, into a file written
 // atomically: ffmpeg writes a temporary file next to the destination, which is renamed over it
 // only when the encode succeeded; a failed or cancelled encode leaves nothing behind.
-import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { LatheError } from '../errors.js';
+import { partialPathFor } from '../temp-name.js';
 import { ffmpegMessage } from './probe.js';
 import { LoggedTool } from './spawn.js';
 
@@ -82,7 +82,7 @@ export class EncodeSession {
     readonly format: EncodeFormat,
     stdinFd: number,
   ) {
-    this.tmp = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.partial`);
+    this.tmp = partialPathFor(output);
     const inRate = format.inputSampleRate ?? format.sampleRate;
     const args = [
       '-nostdin',

@@ -2,16 +2,16 @@
 // renamed over it, so a crash mid-save leaves the old session intact), autosaved a moment after
 // each change, and recovered when the last run did not close cleanly (its autosave is still there).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LatheError } from '../errors.js';
+import { partialPathFor } from '../temp-name.js';
 import { parseSession, SessionError, type SessionDocument } from './document.js';
 
 export const SESSION_EXTENSION = '.lathe';
 
 /** Writes `data` to `path` through a temporary file and a rename. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.partial`);
+  const tmp = partialPathFor(path);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

@@ -189,6 +189,7 @@ impl Chain {
             let n = CHUNK.min(frames - pos);
             for (a, i) in self.a.iter_mut().zip(input) {
                 a[..n].copy_from_slice(&i[pos..pos + n]);
+                sanitize(&mut a[..n]);
             }
             // Each stage reads `a` and writes `b`, then the two swap.
             for stage in self.stages.iter_mut() {
@@ -203,6 +204,23 @@ impl Chain {
             pos += n;
         }
         Ok(())
+    }
+}
+
+/// Largest input magnitude the chain accepts (+120 dBFS): beyond it samples are not audio, and
+/// the stages' gains could overflow f32 into infinities.
+const INPUT_LIMIT: f32 = 1.0e6;
+
+/// NaN and ±Inf become silence and absurd magnitudes are clamped on the way in, so one bad
+/// sample in a float source cannot poison the filters' state (a NaN in a biquad's memory stays
+/// there, and the limiter would then silence the rest of the programme).
+fn sanitize(block: &mut [f32]) {
+    for v in block.iter_mut() {
+        *v = if v.is_finite() {
+            v.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+        } else {
+            0.0
+        };
     }
 }
 
@@ -354,6 +372,38 @@ mod tests {
         assert_eq!(reference[0].len(), 20_000);
         for block in [1, 7, 64, 5000] {
             assert_eq!(render(&params, &input, block), reference, "block {block}");
+        }
+    }
+
+    #[test]
+    fn one_non_finite_input_sample_does_not_silence_the_rest() {
+        // A NaN kept in a biquad's memory would stay there for good; the chain takes NaN and
+        // ±Inf as silence, so the programme after them comes through as without them.
+        let params = ChainParams {
+            eq: Some(EqParams::default()),
+            compressor: Some(CompressorParams::default()),
+            limiter: Some(LimiterParams::default()),
+            ..ChainParams::default()
+        };
+        let clean = vec![noise(5, 24_000, 0.3), noise(6, 24_000, 0.3)];
+        let mut hostile = clean.clone();
+        hostile[0][1000] = f32::NAN;
+        hostile[1][2000] = f32::INFINITY;
+        hostile[0][3000] = f32::NEG_INFINITY;
+        let a = render(&params, &clean, 4096);
+        let b = render(&params, &hostile, 4096);
+        assert!(b.iter().flatten().all(|v| v.is_finite()));
+        // A sample near f32's largest value stays finite through every stage's gain.
+        let mut huge = clean.clone();
+        huge[1][4000] = 3.0e38;
+        assert!(render(&params, &huge, 4096)
+            .iter()
+            .flatten()
+            .all(|v| v.is_finite()));
+        // The last half second is still there, four bad samples earlier.
+        let tail = |x: &[f32]| x[20_000..].iter().map(|v| v * v).sum::<f32>();
+        for c in 0..2 {
+            assert!(tail(&b[c]) > 0.5 * tail(&a[c]), "channel {c} went quiet");
         }
     }
 

@@ -1250,8 +1250,16 @@ fn copy_into(
         }
         let out = &mut buffer[dst..dst + src.len()];
         out.copy_from_slice(&plane[src.clone()]);
+        // Samples beyond ±1e6 (+120 dBFS) are not audio; their squares would overflow the f32
+        // spectra into infinities. NaN is left as it is (windows holding one are skipped).
+        for v in out.iter_mut() {
+            *v = v.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT);
+        }
     }
 }
+
+/// Largest magnitude the spectra take in (see `copy_into`).
+const SAMPLE_LIMIT: f32 = 1.0e6;
 
 /// Like `copy_into`, into one buffer holding the mean of the included channels (always summed
 /// in channel order, so the result does not depend on the block size).
@@ -1777,6 +1785,13 @@ mod tests {
         assert!(report.curve.iter().all(|(_, db)| db.is_finite()));
         assert!(report.spectrogram.db.iter().all(|v| v.is_finite()));
         assert!(report.hnr_db.unwrap().is_finite());
+
+        // A finite sample near f32's largest value: its square must not overflow the spectra.
+        let mut x = sine(48_000.0, 1000.0, 0.5, 50_000);
+        x[30_000] = 1.0e30;
+        let report = analyse(48_000.0, &[x], SpectralOptions::default(), 4096);
+        assert!(report.curve.iter().all(|(_, db)| db.is_finite()));
+        assert!(report.spectrogram.db.iter().all(|v| v.is_finite()));
     }
 
     #[test]
