@@ -352,42 +352,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lathe: ${fsProblem}\n`);
       return 1;
     }
-    const fsProblem = fileSystemProblem(e);
-    if (fsProblem) {
-      process.stderr.write(`lathe: ${fsProblem}\n`);
-      return 1;
-    }
     // Anything else is a bug in Lathe: still one line, with a pointer to report it.
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`lathe: internal error: ${message.split('\n')[0]} (please report this)\n`);
     return 1;
   }
-}
-
-const ERRNO_REASONS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EFBIG: 'file too large',
-  ENOENT: 'no such file or folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  EISDIR: 'is a folder',
-  ENAMETOOLONG: 'the name is too long',
-  EMFILE: 'too many open files',
-  EIO: 'input/output error',
-};
-const SYSCALL_VERBS: Record<string, string> = { mkdir: 'create the folder', mkdtemp: 'create a folder', open: 'open', write: 'write', rename: 'move the file into place', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read' };
-
-/** A file-system error (Node's ErrnoException) as one line naming the path and the problem. */
-function fileSystemProblem(e: unknown): string | null {
-  const err = e as NodeJS.ErrnoException;
-  if (!(e instanceof Error) || typeof err.code !== 'string' || !ERRNO_REASONS[err.code]) return null;
-  const verb = SYSCALL_VERBS[err.syscall ?? ''] ?? err.syscall ?? 'use';
-  // A rename names the destination: the temporary source is an implementation detail.
-  const path = err.syscall === 'rename' ? ((err as { dest?: string }).dest ?? err.path) : err.path;
-  return `${path ?? 'a file'}: cannot ${verb}: ${ERRNO_REASONS[err.code]}`;
 }
 
 const ERRNO_REASONS: Record<string, string> = {
