@@ -151,6 +151,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
         preLimiterLufs: result.preLimiterLufs,
         cd: result.cd ? { image: result.cd.image, cue: result.cd.cue } : null,
         report: result.report,
+        reportHtml: result.reportHtml,
       })}\n`,
     );
   } else {
@@ -163,7 +164,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
     console.log(`consistency (${c.target}): loudness spread ${c.spread.integratedLu?.toFixed(1) ?? '—'} LU, loudness range spread ${c.spread.loudnessRangeLu?.toFixed(1) ?? '—'} LU, tone up to ${c.spread.toneDistanceMaxDb?.toFixed(1) ?? '—'} dB from the album mean, width spread ${c.spread.sideToMidDb?.toFixed(1) ?? '—'} dB`);
     for (const o of result.consistencyByTarget.flatMap((r) => r.outliers.map((x) => ({ ...x, target: r.target })))) console.log(`  outlier (${o.aspect}, ${o.target}): ${o.message}`);
     if (result.cd) console.log(`cd: ${result.cd.image} + ${result.cd.cue}`);
-    console.log(`report: ${result.report}`);
+    console.log(`report: ${result.reportHtml}`);
   }
   return result.pass ? 0 : 3;
 }

@@ -89,6 +89,9 @@ describe('lathe album', () => {
     expect(c.outliers.filter((o: { input: string }) => o.input !== tracks[2]!.file)).toEqual([]);
     // Per-track policy: every track on the target, so the loudness spread is small.
     expect(c.spread.integratedLu).toBeLessThanOrEqual(0.2);
+    // The album's HTML report names the outlier too.
+    const html = readFileSync(JSON.parse(r.stdout).reportHtml, 'utf8');
+    expect(html).toContain('<strong>tone</strong>: bright.wav');
   });
 
   it('writes a CD image and a CUE sheet that parse back: indexes on sectors, gaps, ISRC, CD-Text', () => {

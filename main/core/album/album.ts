@@ -31,6 +31,7 @@ import { LatheError } from '../errors.js';
 import { checkSourceFile, probeFile } from '../media/probe.js';
 import { buildCdImage, checkCdText, cueTime, cutSegment, FRAMES_PER_SECOND, normaliseIsrc, writeCueText, type CdLayoutTrack } from './cd.js';
 import { albumConsistency, type ConsistencyReport } from './consistency.js';
+import { renderAlbumHtml } from './report-html.js';
 
 export type AlbumPolicy = 'anchor' | 'per-track';
 
@@ -105,6 +106,7 @@ export interface AlbumResult {
   consistencyByTarget: ConsistencyReport[];
   cd: { image: string; cue: string; totalSamples: number; layout: CdLayoutTrack[] } | null;
   report: string;
+  reportHtml: string;
   pass: boolean;
 }
 
@@ -308,9 +310,12 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
       consistencyByTarget,
       cd,
       report,
+      reportHtml: join(outDir, `${name}.album.html`),
       pass: results.every((r) => r.pass),
     };
-    writeAtomic(report, `${JSON.stringify({ schema: 'lathe.album-report', version: 1, createdAt: new Date().toISOString(), lathe: options.appVersion, title: album.title ?? null, performer: album.performer ?? null, ...out }, null, 2)}\n`);
+    const createdAt = new Date().toISOString();
+    writeAtomic(report, `${JSON.stringify({ schema: 'lathe.album-report', version: 1, createdAt, lathe: options.appVersion, title: album.title ?? null, performer: album.performer ?? null, ...out }, null, 2)}\n`);
+    writeAtomic(out.reportHtml, renderAlbumHtml(out, { title: album.title ?? null, performer: album.performer ?? null, appVersion: options.appVersion, createdAt }));
     return out;
   } finally {
     rmSync(work, { recursive: true, force: true });
