@@ -4,7 +4,9 @@
 // with ffmpeg's meter; the summary lists each one in JSON, CSV and HTML. Ctrl-C cancels cleanly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { latheBin, lathe, scratchDir } from '../helpers/cli.js';
 import { ffmpegEbur128 } from '../helpers/ffmpeg.js';
@@ -89,6 +91,11 @@ describe('lathe batch', () => {
     const victim = unfinished.at(-1)!;
     const plantedPath = join(out, `${victim.replace(/^.*\//, '').replace(/\.wav$/, '')}.spotify.flac`);
     writeFileSync(plantedPath, Buffer.from('fLaC half a file'));
+    // A work folder the killed batch left for a unit this run will not have (its name says which
+    // host and process own it: that process is dead, so it goes).
+    const stale = join(out, '.lathe-batch', 'work', `00ff-${createHash('sha256').update(hostname()).digest('hex').slice(0, 8)}-${run.child.pid}-beef`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'song9.spotify.flac'), 'partial');
 
     const r = lathe([...['batch'], ...args, '--json']);
     expect(r.status, r.stderr).toBe(0);

@@ -89,6 +89,40 @@ const STATE_DIR = '.lathe-batch';
 export const recordsDir = (outDir: string) => join(outDir, STATE_DIR, 'done');
 const workRoot = (outDir: string) => join(outDir, STATE_DIR, 'work');
 
+/** Who owns a work folder: this host (hashed: host names may hold dashes) and process. */
+const hostTag = () => createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const workOwner = () => `${hostTag()}-${process.pid}`;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the work folders that processes on this host left behind when they died (a crash, a
+ * kill, a power cut): their partial outputs are never finished or reused. Folders of live
+ * processes, and of other hosts (queue workers elsewhere), are left alone; a unit taken over from
+ * a dead worker on another host has its folder removed when the unit is retried (processUnit).
+ */
+export function sweepDeadWork(outDir: string): number {
+  const root = workRoot(outDir);
+  if (!existsSync(root)) return 0;
+  const tag = hostTag();
+  let removed = 0;
+  for (const d of readdirSync(root)) {
+    const m = d.match(/^[0-9a-f]+-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/);
+    if (m && m[1] === tag && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))) {
+      rmSync(join(root, d), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 /** JSON with object keys sorted, so equal documents hash equally. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -204,7 +238,7 @@ export async function processUnit(unit: BatchUnit, run: UnitRunner, signal: Abor
   mkdirSync(recordsDir(outDir), { recursive: true });
   // A partial attempt (a killed worker, a crashed batch) is discarded, never finished or reused.
   for (const d of readdirSync(root)) if (d.startsWith(`${unit.key}-`)) rmSync(join(root, d), { recursive: true, force: true });
-  const work = join(root, `${unit.key}-${randomBytes(6).toString('hex')}`);
+  const work = join(root, `${unit.key}-${workOwner()}-${randomBytes(4).toString('hex')}`);
   try {
     // The input may have changed since the batch was planned: the key would be wrong.
     if ((await sha256File(unit.input)) !== unit.inputSha256) throw new LatheError('USAGE', 'the file changed after the batch was planned; run the batch again', { file: unit.input });
@@ -373,6 +407,7 @@ export async function poolRunner(size: number): Promise<{ run: UnitRunner; close
 /** Plans and runs a batch on this machine. */
 export async function runBatch(inputs: string[], settings: BatchSettings, options: BatchOptions = {}): Promise<BatchResult> {
   mkdirSync(settings.outDir, { recursive: true });
+  sweepDeadWork(settings.outDir);
   const { units, reused } = await planBatch(inputs, settings);
   const total = units.reduce((n, u) => n + u.deliverables.length, 0) + reused.length;
   const outcomes: DeliverableOutcome[] = [...reused];

@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isLatheError, LatheError } from '../errors.js';
 import { runExport } from '../jobs/export.js';
-import { failedOutcome, outcomeFromRecord, planBatch, processUnit, verifiedRecord, type BatchSettings, type BatchUnit, type DeliverableOutcome, type DeliverableRecord } from '../batch/batch.js';
+import { failedOutcome, outcomeFromRecord, planBatch, processUnit, sweepDeadWork, verifiedRecord, type BatchSettings, type BatchUnit, type DeliverableOutcome, type DeliverableRecord } from '../batch/batch.js';
 
 export const DEFAULT_QUEUE_NAME = 'lathe-master';
 const ATTEMPTS = 4;
@@ -70,11 +70,17 @@ const PERMANENT = new Set(['FILE_NOT_FOUND', 'IS_DIRECTORY', 'PERMISSION_DENIED'
 export async function startWorker(url: string, options: WorkerOptions = {}): Promise<{ worker: Worker; stop: () => Promise<void> }> {
   const connection = parseRedisUrl(url);
   const me = `${hostname()}:${process.pid}`;
+  const swept = new Set<string>();
   const controllers = new Set<AbortController>();
   const worker = new Worker<BatchUnit, DeliverableRecord[]>(
     options.queueName ?? DEFAULT_QUEUE_NAME,
     async (job: Job<BatchUnit, DeliverableRecord[]>) => {
       const unit = job.data;
+      // Once per output folder: what dead processes on this host left behind goes.
+      if (!swept.has(unit.settings.outDir)) {
+        swept.add(unit.settings.outDir);
+        sweepDeadWork(unit.settings.outDir);
+      }
       const controller = new AbortController();
       controllers.add(controller);
       options.onEvent?.('start', { id: job.id!, input: unit.input }, `attempt ${job.attemptsMade + 1}`);
