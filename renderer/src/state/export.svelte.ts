@@ -1,0 +1,148 @@
+// Export: the target checklist, profile and options; one job masters every chosen target; its
+// reports (JSON) are read back to show each rule's pass or fail, with the HTML report to open.
+import type { LatheApi, ExportSettings, OutputFile } from '../../../preload/contract.js';
+
+export interface TargetOption {
+  id: string;
+  name: string;
+  integratedLufs: number | null;
+  truePeakCeilingDbtp: number;
+  container: string;
+}
+
+export interface RuleView {
+  rule: string;
+  requested: string;
+  achieved: string;
+  pass: boolean;
+  message: string;
+}
+
+export interface TargetResult {
+  target: string;
+  name: string;
+  pass: boolean;
+  summary: string;
+  rules: RuleView[];
+  deliverable: OutputFile | null;
+  report: OutputFile | null;
+}
+
+export class ExportState {
+  #targets = $state.raw<TargetOption[]>([]);
+  #profiles = $state.raw<{ id: string; name: string; typicalLufs: number }[]>([]);
+  #settings = $state.raw<ExportSettings>({ targets: ['spotify'], profile: null, codecChecks: 'full', maxLimitingDb: 6 });
+  #jobId = $state<string | null>(null);
+  #fraction = $state(0);
+  #stage = $state('');
+  #state = $state<'idle' | 'running' | 'done' | 'failed' | 'cancelled'>('idle');
+  #results = $state.raw<TargetResult[]>([]);
+  #error = $state<string | null>(null);
+  readonly #api: LatheApi;
+
+  constructor(api: LatheApi) {
+    this.#api = api;
+  }
+
+  get targets() { return this.#targets; }
+  get profiles() { return this.#profiles; }
+  get settings() { return this.#settings; }
+  get jobId() { return this.#jobId; }
+  get fraction() { return this.#fraction; }
+  get stage() { return this.#stage; }
+  get state() { return this.#state; }
+  get results() { return this.#results; }
+  get error() { return this.#error; }
+
+  async load(): Promise<void> {
+    const [targets, profiles] = await Promise.all([this.#api['targets:list']({}), this.#api['profiles:list']({})]);
+    this.#targets = targets;
+    this.#profiles = profiles;
+  }
+
+  adopt(settings: ExportSettings): void {
+    this.#settings = settings;
+  }
+
+  toggleTarget(id: string, on: boolean): void {
+    const set = new Set(this.#settings.targets);
+    if (on) set.add(id);
+    else set.delete(id);
+    this.#settings = { ...this.#settings, targets: this.#targets.map((t) => t.id).filter((t) => set.has(t)) };
+  }
+
+  update(patch: Partial<ExportSettings>): void {
+    this.#settings = { ...this.#settings, ...patch };
+  }
+
+  async start(): Promise<void> {
+    this.#error = null;
+    this.#results = [];
+    if (this.#settings.targets.length === 0) {
+      this.#error = 'Choose at least one delivery target.';
+      return;
+    }
+    await this.#api['export:settings'](this.#settings);
+    this.#state = 'running';
+    this.#fraction = 0;
+    this.#stage = 'starting';
+    try {
+      const { jobId } = await this.#api['export:start']({ settings: this.#settings });
+      this.#jobId = jobId;
+    } catch (e) {
+      this.#state = 'failed';
+      this.#error = (e as Error).message;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.#jobId && this.#state === 'running') await this.#api['job:cancel']({ jobId: this.#jobId });
+  }
+
+  progress(jobId: string, fraction: number, stage: string): void {
+    if (jobId !== this.#jobId) return;
+    this.#fraction = fraction;
+    this.#stage = stage;
+  }
+
+  failed(jobId: string, code: string, message: string): void {
+    if (jobId !== this.#jobId) return;
+    this.#state = code === 'CANCELLED' ? 'cancelled' : 'failed';
+    this.#error = code === 'CANCELLED' ? 'Export cancelled: no files were left behind.' : message;
+  }
+
+  /** The job is done: read each target's report. */
+  async done(jobId: string, outputs: OutputFile[], fetchJson: (url: string) => Promise<unknown> = defaultFetch): Promise<void> {
+    if (jobId !== this.#jobId) return;
+    this.#fraction = 1;
+    const results: TargetResult[] = [];
+    for (const out of outputs.filter((o) => o.name.endsWith('.report.json'))) {
+      const report = (await fetchJson(out.url)) as {
+        target: { id: string; name: string };
+        pass: boolean;
+        summary: string;
+        rules: RuleView[];
+        deliverable: { file: string };
+      };
+      const base = out.name.replace(/\.report\.json$/, '');
+      results.push({
+        target: report.target.id,
+        name: report.target.name,
+        pass: report.pass,
+        summary: report.summary,
+        rules: report.rules,
+        report: outputs.find((o) => o.name === `${base}.report.html`) ?? null,
+        deliverable: outputs.find((o) => o.name.startsWith(`${base}.`) && !o.name.includes('.report.')) ?? null,
+      });
+    }
+    this.#results = results;
+    this.#state = 'done';
+    this.#stage = results.every((r) => r.pass) ? 'every target passes' : 'some targets miss a rule';
+  }
+}
+
+async function defaultFetch(url: string): Promise<unknown> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`could not read ${url} (HTTP ${r.status})`);
+  return r.json();
+}

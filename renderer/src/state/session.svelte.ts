@@ -1,0 +1,568 @@
+// The session as the UI sees it: the track and references with their analyses, the chain (every
+// edit sent to the engine, which re-renders the preview), the assistant's proposal, reference
+// matches, snapshots, and the processed preview's measurements. Wires the engine's events to the
+// playback, export, jobs and notices states.
+import type { AnalysisResult } from '../../../main/core/analysis/analyze.js';
+import type { ChainDocument } from '../../../main/core/chain/document.js';
+import { validateChain } from '../../../main/core/chain/document.js';
+import type { FileInfo, LatheApi, SessionSummary, TrackInfo } from '../../../preload/contract.js';
+import { getAt, setAt } from '../lib/paths.js';
+import { ExportState } from './export.svelte.js';
+import { JobsState, NoticesState } from './notices.svelte.js';
+import { PlaybackState } from './playback.svelte.js';
+
+/** One move of the assistant's proposal (the contract's `assistant:propose` parameters). */
+export interface ProposedParameter {
+  id: string;
+  path: string;
+  value: number;
+  unit: string;
+  confidence: number;
+  autoApply: boolean;
+  reason: string;
+}
+
+export interface ProposalView {
+  chain: ChainDocument;
+  summary: string;
+  parameters: ProposedParameter[];
+  style: { suggested: string; probability: number; lowConfidence: boolean } | null;
+  variations: Record<string, ChainDocument>;
+}
+
+export interface MatchView {
+  chain: ChainDocument;
+  summary: string;
+}
+
+export interface Snapshot {
+  name: string;
+  chain: ChainDocument;
+}
+
+export type View = 'parameters' | 'spectrum' | 'spectrogram' | 'reference' | 'snapshots' | 'export';
+
+export interface SessionOptions {
+  api: LatheApi;
+  upload?: (file: File) => Promise<FileInfo>;
+  /** Decodes a media URL for playback (Web Audio); null where there is no audio. */
+  decode?: ((url: string) => Promise<AudioBuffer>) | null;
+  playback?: PlaybackState;
+}
+
+export class SessionState {
+  readonly api: LatheApi;
+  readonly playback: PlaybackState;
+  readonly exporter: ExportState;
+  readonly jobs = new JobsState();
+  readonly notices = new NoticesState();
+
+  #summary = $state.raw<SessionSummary | null>(null);
+  #analyses = $state.raw<Record<string, AnalysisResult>>({});
+  #processed = $state.raw<AnalysisResult | null>(null);
+  #chain = $state.raw<ChainDocument | null>(null);
+  #canUndo = $state(false);
+  #canRedo = $state(false);
+  #eqCurve = $state.raw<{ hz: number[]; db: number[] } | null>(null);
+  #proposal = $state.raw<ProposalView | null>(null);
+  #proposalState = $state<'idle' | 'running' | 'ready' | 'unavailable' | 'failed'>('idle');
+  #proposalMessage = $state('');
+  #matches = $state.raw<Record<string, MatchView>>({});
+  #matching = $state<string | null>(null);
+  #snapshots = $state.raw<Snapshot[]>([]);
+  #view = $state<View>('parameters');
+  #opening = $state<string | null>(null);
+  #previewGeneration = $state(0);
+  #previewStatus = $state<'idle' | 'rendering' | 'window' | 'full'>('idle');
+  #editError = $state<string | null>(null);
+
+  readonly #upload: ((file: File) => Promise<FileInfo>) | undefined;
+  readonly #decode: ((url: string) => Promise<AudioBuffer>) | null;
+  #unsubscribe: (() => void)[] = [];
+  #sending = false;
+  #queued: { chain: ChainDocument; key: string | undefined } | null = null;
+  #curveBusy = false;
+  #curveQueued: ChainDocument | null = null;
+
+  constructor(options: SessionOptions) {
+    this.api = options.api;
+    this.#upload = options.upload;
+    this.#decode = options.decode === undefined ? defaultDecoder() : options.decode;
+    this.playback = options.playback ?? new PlaybackState({ onPlayhead: (s) => this.api.send('playback:playhead', { seconds: s }) });
+    this.exporter = new ExportState(this.api);
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  get summary() { return this.#summary; }
+  get track(): TrackInfo | null { return this.#summary?.track ?? null; }
+  get references(): TrackInfo[] { return this.#summary?.references ?? []; }
+  get analysis(): AnalysisResult | null { const t = this.track; return t ? (this.#analyses[t.fileId] ?? null) : null; }
+  analysisOf(fileId: string): AnalysisResult | null { return this.#analyses[fileId] ?? null; }
+  get processed() { return this.#processed; }
+  get chain() { return this.#chain; }
+  get canUndo() { return this.#canUndo; }
+  get canRedo() { return this.#canRedo; }
+  get eqCurve() { return this.#eqCurve; }
+  get proposal() { return this.#proposal; }
+  get proposalState() { return this.#proposalState; }
+  get proposalMessage() { return this.#proposalMessage; }
+  get matches() { return this.#matches; }
+  get matching() { return this.#matching; }
+  get snapshots() { return this.#snapshots; }
+  get view() { return this.#view; }
+  get opening() { return this.#opening; }
+  get previewGeneration() { return this.#previewGeneration; }
+  get previewStatus() { return this.#previewStatus; }
+  get editError() { return this.#editError; }
+  get canUpload() { return this.#upload !== undefined; }
+
+  /** The current value at a chain path. */
+  valueAt(path: string): unknown {
+    return this.#chain ? getAt(this.#chain, path) : undefined;
+  }
+
+  proposedFor(path: string): ProposedParameter | undefined {
+    return this.#proposal?.parameters.find((p) => p.path === path);
+  }
+
+  /** The value the latest reference match set at a path, where it differs from the neutral start. */
+  matchedValue(path: string): number | undefined {
+    const last = Object.values(this.#matches).at(-1);
+    if (!last) return undefined;
+    const v = getAt(last.chain, path);
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  setView(view: View): void {
+    this.#view = view;
+  }
+
+  // ------------------------------------------------------------------ start-up and events
+
+  async start(): Promise<void> {
+    this.#subscribe();
+    await Promise.all([this.exporter.load().catch((e) => this.notices.error('Could not list the delivery targets', e)), this.#refreshChain()]);
+    const summary = await this.api['session:get']({});
+    this.#adoptSummary(summary);
+    if (summary.track) {
+      await this.#trackOpened(summary.track);
+    } else {
+      await this.openDemo();
+    }
+  }
+
+  dispose(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.playback.dispose();
+  }
+
+  #subscribe(): void {
+    const api = this.api;
+    this.#unsubscribe.push(
+      api.on('job:progress', (p) => {
+        this.jobs.progress(p);
+        this.exporter.progress(p.jobId, p.fraction, p.stage);
+      }),
+      api.on('job:done', (p) => {
+        this.jobs.finish(p.jobId, 'done', 'done');
+        if (p.kind === 'export') this.exporter.done(p.jobId, p.outputs).catch((e) => this.notices.error('Could not read the delivery reports', e));
+      }),
+      api.on('job:failed', (p) => {
+        this.jobs.finish(p.jobId, p.code === 'CANCELLED' ? 'cancelled' : 'failed', p.message);
+        this.exporter.failed(p.jobId, p.code, p.message);
+        // Replaced previews are routine; the assistant, matching and export say their own failures
+        // where they were asked for; everything else is said here, in words.
+        const ownView = p.kind === 'preview' || p.kind === 'export' || p.kind === 'assist' || p.kind === 'match';
+        if (p.code !== 'CANCELLED' && !ownView) this.notices.error(`The ${p.kind} job failed`, p);
+        if (p.kind === 'preview' && p.code !== 'CANCELLED') this.notices.error('The preview could not be rendered', p);
+      }),
+      api.on('analysis:ready', (p) => {
+        this.#analyses = { ...this.#analyses, [p.fileId]: p.analysis };
+        this.#analysisArrived(p.fileId, p.analysis);
+      }),
+      api.on('preview:ready', (p) => {
+        if (p.generation < this.#previewGeneration) return;
+        this.#previewGeneration = p.generation;
+        this.#previewStatus = p.region;
+        void this.#loadPreview(p.generation, p.region, p.url, p.startSeconds);
+      }),
+      api.on('session:changed', (s) => this.#adoptSummary(s)),
+      api.on('files:added', (files) => {
+        // Electron: a file dropped on the window while nothing is open becomes the track.
+        const f = files[0];
+        if (f && f.origin === 'drop' && !this.track) void this.openFile(f.fileId, f.name);
+      }),
+      api.on('menu:command', ({ command }) => {
+        if (command === 'undo') void this.undo();
+        else if (command === 'redo') void this.redo();
+        else if (command === 'export') this.setView('export');
+        else if (command === 'open') void this.choose('track');
+        else if (command === 'open-reference') void this.choose('reference');
+        else if (command === 'save-session' || command === 'save-session-as') void this.saveSession();
+      }),
+    );
+  }
+
+  #adoptSummary(s: SessionSummary): void {
+    this.#summary = s;
+    this.exporter.adopt(s.exportSettings);
+  }
+
+  async #refreshChain(): Promise<void> {
+    const state = await this.api['chain:get']({});
+    this.#adoptChain(state.chain, state.canUndo, state.canRedo);
+  }
+
+  #adoptChain(chain: ChainDocument, canUndo: boolean, canRedo: boolean): void {
+    this.#chain = chain;
+    this.#canUndo = canUndo;
+    this.#canRedo = canRedo;
+    void this.#refreshCurve(chain);
+  }
+
+  // ------------------------------------------------------------------ files
+
+  async openDemo(): Promise<void> {
+    this.#opening = 'the demo mix';
+    try {
+      const { track } = await this.api['demo:open']({});
+      await this.#trackOpened(track);
+    } catch (e) {
+      this.notices.error('Could not open the demo mix', e);
+    } finally {
+      this.#opening = null;
+    }
+  }
+
+  /** Browser mode: upload a file, then open it as the track or add it as a reference. */
+  async uploadFile(file: File, purpose: 'track' | 'reference'): Promise<void> {
+    if (!this.#upload) return;
+    this.#opening = file.name;
+    try {
+      const info = await this.#upload(file);
+      if (purpose === 'track') await this.openFile(info.fileId, info.name);
+      else await this.addReference(info.fileId);
+    } catch (e) {
+      this.notices.error(`Could not open ${file.name}`, e);
+    } finally {
+      this.#opening = null;
+    }
+  }
+
+  /** Electron: the native open dialog. */
+  async choose(purpose: 'track' | 'reference'): Promise<void> {
+    try {
+      const files = await this.api['file:choose']({ purpose });
+      const f = files[0];
+      if (!f) return;
+      if (purpose === 'track') await this.openFile(f.fileId, f.name);
+      else await this.addReference(f.fileId);
+    } catch (e) {
+      this.notices.error('Could not open the file', e);
+    }
+  }
+
+  async openFile(fileId: string, name: string): Promise<void> {
+    this.#opening = name;
+    try {
+      const { track } = await this.api['track:open']({ fileId });
+      await this.#trackOpened(track);
+    } catch (e) {
+      this.notices.error(`Could not open ${name}`, e);
+    } finally {
+      this.#opening = null;
+    }
+  }
+
+  async #trackOpened(track: TrackInfo): Promise<void> {
+    this.#summary = this.#summary ? { ...this.#summary, track } : this.#summary;
+    this.#processed = null;
+    this.#proposal = null;
+    this.#proposalState = 'idle';
+    this.playback.setDuration(track.durationSeconds);
+    this.playback.setSource('B', null);
+    const existing = await this.api['analysis:get']({ fileId: track.fileId });
+    if (existing) {
+      this.#analyses = { ...this.#analyses, [track.fileId]: existing };
+      this.#analysisArrived(track.fileId, existing);
+    }
+    await this.#refreshChain();
+    // The original for A, and a first preview for B.
+    void this.#loadSource('A', track.fileId);
+    this.#previewStatus = 'rendering';
+    await this.api['preview:render']({ playheadSeconds: this.playback.position }).catch((e) => this.notices.error('The preview could not start', e));
+  }
+
+  #analysisArrived(fileId: string, analysis: AnalysisResult): void {
+    const l = analysis.loudness;
+    if (this.track?.fileId === fileId) this.playback.setMeasurement('A', l.integratedLufs, l.truePeakDbtp);
+    else if (this.references[0]?.fileId === fileId) this.playback.setMeasurement('R', l.integratedLufs, l.truePeakDbtp);
+  }
+
+  async #loadSource(source: 'A' | 'R', fileId: string): Promise<void> {
+    if (!this.#decode) return;
+    try {
+      const media = await this.api['file:media']({ fileId });
+      const buffer = await this.#decode(media.url);
+      this.playback.setSource(source, { buffer, startSeconds: 0 });
+    } catch (e) {
+      this.notices.error(`Could not load ${source === 'A' ? 'the original' : 'the reference'} for playback`, e);
+    }
+  }
+
+  async #loadPreview(generation: number, region: 'window' | 'full', url: string, startSeconds: number): Promise<void> {
+    if (this.#decode) {
+      try {
+        const buffer = await this.#decode(url);
+        if (generation === this.#previewGeneration) this.playback.setSource('B', { buffer, startSeconds });
+      } catch (e) {
+        if (generation === this.#previewGeneration) this.notices.error('Could not load the preview for playback', e);
+      }
+    }
+    if (region !== 'full') return;
+    try {
+      const analysis = await this.api['preview:analysis']({ generation });
+      if (generation !== this.#previewGeneration) return;
+      this.#processed = analysis;
+      this.playback.setMeasurement('B', analysis.loudness.integratedLufs, analysis.loudness.truePeakDbtp);
+    } catch (e) {
+      // A newer preview replaced this one: its own analysis follows.
+      if ((e as { code?: string }).code !== 'NOT_FOUND') this.notices.error('Could not measure the preview', e);
+    }
+  }
+
+  // ------------------------------------------------------------------ the chain
+
+  /** Sets one parameter; the engine re-renders the preview. Dragging a fader sends the latest
+   *  value as soon as the previous edit was answered, as one undo step (coalesced by path). */
+  edit(path: string, value: unknown): void {
+    if (!this.#chain) return;
+    let next: ChainDocument;
+    try {
+      next = validateChain(setAt(this.#chain, path, value));
+    } catch (e) {
+      this.#editError = `${path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`;
+      return;
+    }
+    this.#editError = null;
+    this.#chain = next;
+    this.#send(next, path);
+  }
+
+  /** Replaces the whole chain (a proposal, a match, a snapshot, a morph). */
+  setChain(chain: ChainDocument, key?: string): void {
+    this.#chain = chain;
+    this.#send(chain, key);
+  }
+
+  #send(chain: ChainDocument, key: string | undefined): void {
+    void this.#refreshCurve(chain);
+    if (this.#sending) {
+      this.#queued = { chain, key };
+      return;
+    }
+    this.#sending = true;
+    this.#previewStatus = 'rendering';
+    void (async () => {
+      let item: { chain: ChainDocument; key: string | undefined } | null = { chain, key };
+      while (item) {
+        try {
+          const state = await this.api['chain:set']({ chain: item.chain, ...(item.key ? { coalesceKey: item.key } : {}) });
+          this.#canUndo = state.canUndo;
+          this.#canRedo = state.canRedo;
+        } catch (e) {
+          this.notices.error('The change was refused', e);
+          await this.#refreshChain();
+        }
+        item = this.#queued;
+        this.#queued = null;
+      }
+      this.#sending = false;
+    })();
+  }
+
+  async #refreshCurve(chain: ChainDocument): Promise<void> {
+    if (this.#curveBusy) {
+      this.#curveQueued = chain;
+      return;
+    }
+    this.#curveBusy = true;
+    let next: ChainDocument | null = chain;
+    while (next) {
+      try {
+        this.#eqCurve = await this.api['eq:curve']({ chain: next, sampleRate: this.track?.sampleRate ?? 48_000, points: 256 });
+      } catch {
+        /* the curve is a view; the chain itself reports errors */
+      }
+      next = this.#curveQueued;
+      this.#curveQueued = null;
+    }
+    this.#curveBusy = false;
+  }
+
+  async undo(): Promise<void> {
+    const s = await this.api['chain:undo']({});
+    this.#adoptChain(s.chain, s.canUndo, s.canRedo);
+  }
+
+  async redo(): Promise<void> {
+    const s = await this.api['chain:redo']({});
+    this.#adoptChain(s.chain, s.canUndo, s.canRedo);
+  }
+
+  // ------------------------------------------------------------------ the assistant
+
+  async propose(profile?: string): Promise<void> {
+    this.#proposalState = 'running';
+    this.#proposalMessage = '';
+    try {
+      const r = await this.api['assistant:propose'](profile ? { profile } : {});
+      this.#proposal = {
+        chain: r.chain,
+        summary: r.summary,
+        parameters: r.parameters.map((p) => ({ id: p.id, path: p.path, value: p.value, unit: p.unit, confidence: p.confidence, autoApply: p.autoApply, reason: p.reason })),
+        style: { suggested: r.style.suggested, probability: r.style.probability, lowConfidence: r.style.lowConfidence },
+        variations: { ...r.variations },
+      };
+      this.#proposalState = 'ready';
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      this.#proposal = null;
+      this.#proposalState = code === 'NOT_AVAILABLE' || code === 'MODEL_INVALID' ? 'unavailable' : 'failed';
+      this.#proposalMessage = (e as Error).message;
+    }
+  }
+
+  /** Applies the proposal's moves (the suggest-only ones stay suggestions). */
+  applyProposal(variation?: string): void {
+    const p = this.#proposal;
+    if (!p) return;
+    const chain = variation && p.variations[variation] ? p.variations[variation] : p.chain;
+    this.setChain(chain, undefined);
+  }
+
+  /** Applies one suggested move to the current chain. */
+  applySuggestion(parameter: ProposedParameter): void {
+    this.edit(parameter.path, parameter.value);
+  }
+
+  // ------------------------------------------------------------------ references
+
+  async addReference(fileId: string): Promise<void> {
+    try {
+      await this.api['reference:add']({ fileId });
+      const existing = await this.api['analysis:get']({ fileId });
+      if (existing) {
+        this.#analyses = { ...this.#analyses, [fileId]: existing };
+      }
+      if (this.references[0]?.fileId === fileId || this.references.length <= 1) {
+        if (existing) this.playback.setMeasurement('R', existing.loudness.integratedLufs, existing.loudness.truePeakDbtp);
+        void this.#loadSource('R', fileId);
+      }
+    } catch (e) {
+      this.notices.error('Could not add the reference', e);
+    }
+  }
+
+  async removeReference(fileId: string): Promise<void> {
+    const s = await this.api['reference:remove']({ fileId });
+    this.#adoptSummary(s);
+    const { [fileId]: _gone, ...rest } = this.#matches;
+    this.#matches = rest;
+    if (!s.references.length) {
+      this.playback.setSource('R', null);
+      this.playback.setMeasurement('R', null, null);
+      if (this.playback.selected === 'R') this.playback.select('B');
+    }
+  }
+
+  async match(referenceFileId: string): Promise<void> {
+    this.#matching = referenceFileId;
+    try {
+      const r = await this.api['match:reference']({ referenceFileId });
+      this.#matches = { ...this.#matches, [referenceFileId]: r };
+    } catch (e) {
+      this.notices.error('The match failed', e);
+    } finally {
+      this.#matching = null;
+    }
+  }
+
+  applyMatch(referenceFileId: string): void {
+    const m = this.#matches[referenceFileId];
+    if (m) this.setChain(m.chain);
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  async takeSnapshot(name: string): Promise<void> {
+    if (!this.#chain) return;
+    const chain = this.#chain;
+    try {
+      await this.api['snapshot:take']({ name });
+      this.#snapshots = [...this.#snapshots, { name, chain }];
+    } catch (e) {
+      this.notices.error('Could not store the snapshot', e);
+    }
+  }
+
+  recallSnapshot(index: number): void {
+    const s = this.#snapshots[index];
+    if (s) this.setChain(s.chain);
+  }
+
+  /** Sets the chain between snapshots a and b (amount 0…1): every number interpolated, switches
+   *  and choices taken from the nearer one. One undo step per morph gesture. */
+  morph(a: number, b: number, amount: number): void {
+    const from = this.#snapshots[a]?.chain;
+    const to = this.#snapshots[b]?.chain;
+    if (!from || !to) return;
+    try {
+      this.setChain(validateChain(morphChains(from, to, amount)), 'morph');
+    } catch (e) {
+      this.notices.error('The morph gave an invalid chain', e);
+    }
+  }
+
+  async saveSession(): Promise<void> {
+    try {
+      const { download } = await this.api['session:save']({});
+      if (download) {
+        const a = document.createElement('a');
+        a.href = `${download.url}${download.url.includes('?') ? '&' : '?'}download=1`;
+        a.download = download.name;
+        a.click();
+      }
+    } catch (e) {
+      this.notices.error('Could not save the session', e);
+    }
+  }
+}
+
+/** Interpolates two chains: numbers linearly, everything else from the nearer end. */
+export function morphChains(a: ChainDocument, b: ChainDocument, t: number): ChainDocument {
+  const mix = (x: unknown, y: unknown): unknown => {
+    if (typeof x === 'number' && typeof y === 'number') return x + (y - x) * t;
+    if (Array.isArray(x) && Array.isArray(y) && x.length === y.length) return x.map((v, i) => mix(v, y[i]));
+    if (x && y && typeof x === 'object' && typeof y === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x)) out[k] = mix((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
+      return out;
+    }
+    return t < 0.5 ? x : y;
+  };
+  return mix(a, b) as ChainDocument;
+}
+
+function defaultDecoder(): ((url: string) => Promise<AudioBuffer>) | null {
+  if (typeof OfflineAudioContext !== 'function') return null;
+  // One context for decoding only; playback has its own.
+  const ctx = new OfflineAudioContext(2, 1, 48_000);
+  return async (url: string) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`could not fetch the audio (HTTP ${r.status})`);
+    return ctx.decodeAudioData(await r.arrayBuffer());
+  };
+}

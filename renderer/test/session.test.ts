@@ -1,0 +1,162 @@
+// The session state against a bridge built from the contract: edits are validated before they
+// leave and sent as coalesced chain:set requests; the assistant's absence is graceful; the
+// proposal's moves are found by path; an export's reports become per-rule results.
+import { describe, expect, it } from 'vitest';
+import { defaultChain } from '../../main/core/chain/document.js';
+import { PlaybackState } from '../src/state/playback.svelte.js';
+import { SessionState, morphChains } from '../src/state/session.svelte.js';
+import { analysis, mockBridge, refusal } from './bridge.js';
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+function session(handlers: Parameters<typeof mockBridge>[0] = {}) {
+  const bridge = mockBridge(handlers);
+  const s = new SessionState({ api: bridge.api, decode: null, playback: new PlaybackState({ audio: null }) });
+  return { bridge, s };
+}
+
+describe('SessionState', () => {
+  it('starts on the open track, its analysis and a first preview', async () => {
+    const { bridge, s } = session({ 'analysis:get': () => analysis(-19) });
+    await s.start();
+    expect(s.track?.name).toBe('mix.wav');
+    expect(s.analysis?.loudness.integratedLufs).toBe(-19);
+    expect(s.playback.loudness.A).toBe(-19);
+    expect(bridge.calls.some((c) => c.channel === 'preview:render')).toBe(true);
+    expect(bridge.calls.some((c) => c.channel === 'demo:open')).toBe(false);
+  });
+
+  it('sends an edit as chain:set with its path as the coalescing key, and refuses an out-of-range value locally', async () => {
+    const { bridge, s } = session();
+    await s.start();
+    s.edit('eq.peaks[1].gainDb', 4.5);
+    await settle();
+    const set = bridge.calls.filter((c) => c.channel === 'chain:set');
+    expect(set).toHaveLength(1);
+    expect(set[0]!.payload).toMatchObject({ coalesceKey: 'eq.peaks[1].gainDb', chain: { eq: { peaks: [{}, { gainDb: 4.5 }, {}, {}] } } });
+    expect(s.canUndo).toBe(true);
+    s.edit('limiter.ceilingDbtp', 2);
+    await settle();
+    expect(s.editError).toMatch(/limiter\.ceilingDbtp.*outside/);
+    expect(bridge.calls.filter((c) => c.channel === 'chain:set')).toHaveLength(1);
+    expect(s.valueAt('limiter.ceilingDbtp')).toBe(-1);
+  });
+
+  it('sends only the latest of many fast edits once the previous one is answered', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { bridge, s } = session({
+      'chain:set': async ({ chain }) => {
+        await gate;
+        return { chain, canUndo: true, canRedo: false };
+      },
+    });
+    await s.start();
+    for (const g of [1, 2, 3, 4, 5]) s.edit('eq.inputGainDb', g);
+    release();
+    await settle();
+    const sent = bridge.calls.filter((c) => c.channel === 'chain:set').map((c) => (c.payload as { chain: { eq: { inputGainDb: number } } }).chain.eq.inputGainDb);
+    expect(sent).toEqual([1, 5]);
+  });
+
+  it('shows current values without proposals when the assistant is not available', async () => {
+    const { s } = session({ 'assistant:propose': () => Promise.reject(refusal('MODEL_INVALID', 'no model is installed')) });
+    await s.start();
+    await s.propose();
+    expect(s.proposalState).toBe('unavailable');
+    expect(s.proposalMessage).toMatch(/no model/);
+    expect(s.proposedFor('eq.peaks[1].gainDb')).toBeUndefined();
+    expect(s.valueAt('eq.peaks[1].gainDb')).toBe(0);
+  });
+
+  it('finds the proposal of each parameter by path and applies the proposed chain', async () => {
+    const proposed = defaultChain();
+    proposed.eq.peaks[1] = { enabled: true, freqHz: 1000, q: 1, gainDb: -2 };
+    const loud = structuredClone(proposed);
+    loud.limiter.inputGainDb = 4;
+    const { bridge, s } = session({
+      'assistant:propose': () => ({
+        chain: proposed,
+        summary: 'two moves',
+        model: { name: 'test', version: '1', architecture: 'mlp' },
+        parameters: [
+          { id: 'peak1k', path: 'eq.peaks[1].gainDb', value: -2, unit: 'dB', confidence: 0.8, autoApply: true, reason: 'too much 1 kHz' },
+          { id: 'width', path: 'imager.width', value: 1.2, unit: '×', confidence: 0.4, autoApply: false, reason: 'narrow' },
+        ],
+        style: { suggested: 'pop', probability: 0.7, lowConfidence: false, testAccuracy: 0.8, applied: null },
+        loudness: { measuredLufs: -20, expectedAfterCorrectionLufs: -19, targetLufs: null, limiterInputGainDb: 0 },
+        variations: { gentle: proposed, balanced: proposed, loud },
+      }),
+    });
+    await s.start();
+    await s.propose();
+    expect(s.proposalState).toBe('ready');
+    expect(s.proposedFor('eq.peaks[1].gainDb')).toMatchObject({ value: -2, confidence: 0.8, autoApply: true });
+    expect(s.proposedFor('imager.width')?.autoApply).toBe(false);
+    expect(s.proposedFor('eq.lowShelf.gainDb')).toBeUndefined();
+    s.applyProposal();
+    await settle();
+    let last = bridge.calls.filter((c) => c.channel === 'chain:set').at(-1)!;
+    expect((last.payload as { chain: typeof proposed }).chain.eq.peaks[1].gainDb).toBe(-2);
+    s.applyProposal('loud');
+    await settle();
+    last = bridge.calls.filter((c) => c.channel === 'chain:set').at(-1)!;
+    expect((last.payload as { chain: typeof proposed }).chain.limiter.inputGainDb).toBe(4);
+    // A suggest-only move is applied on its own, to the current chain.
+    s.applySuggestion(s.proposedFor('imager.width')!);
+    await settle();
+    expect(s.valueAt('imager.width')).toBe(1.2);
+  });
+
+  it('turns an export job into per-target, per-rule results from the reports', async () => {
+    const { bridge, s } = session();
+    await s.start();
+    await s.exporter.start();
+    expect(s.exporter.state).toBe('running');
+    bridge.emit('job:progress', { jobId: 'export-1', kind: 'export', fraction: 0.4, stage: 'spotify: encoding' });
+    expect(s.exporter.fraction).toBe(0.4);
+    const outputs = [
+      { name: 'mix.spotify.ogg', url: '/media/1/mix.spotify.ogg', path: null },
+      { name: 'mix.spotify.report.json', url: '/media/2/r.json', path: null },
+      { name: 'mix.spotify.report.html', url: '/media/3/r.html', path: null },
+    ];
+    const report = {
+      target: { id: 'spotify', name: 'Spotify' },
+      pass: false,
+      summary: 'misses the true peak',
+      rules: [
+        { rule: 'integrated loudness', requested: '-14.0 ± 1.0 LUFS', achieved: '-14.0 LUFS', pass: true, message: '' },
+        { rule: 'true peak', requested: '≤ -1.0 dBTP', achieved: '-0.6 dBTP', pass: false, message: 'over' },
+      ],
+      deliverable: { file: 'mix.spotify.ogg' },
+    };
+    await s.exporter.done('export-1', outputs, async (url) => {
+      expect(url).toBe('/media/2/r.json');
+      return report;
+    });
+    expect(s.exporter.state).toBe('done');
+    expect(s.exporter.results).toHaveLength(1);
+    expect(s.exporter.results[0]).toMatchObject({ target: 'spotify', pass: false, deliverable: { name: 'mix.spotify.ogg' }, report: { name: 'mix.spotify.report.html' } });
+    expect(s.exporter.results[0]!.rules.map((r) => r.pass)).toEqual([true, false]);
+  });
+
+  it('reports a cancelled export as cancelled, with no results', async () => {
+    const { bridge, s } = session();
+    await s.start();
+    await s.exporter.start();
+    bridge.emit('job:failed', { jobId: 'export-1', kind: 'export', code: 'CANCELLED', message: 'cancelled' });
+    expect(s.exporter.state).toBe('cancelled');
+    expect(s.exporter.error).toMatch(/no files/);
+  });
+
+  it('morphs two chains: numbers in between, switches from the nearer end', () => {
+    const a = defaultChain();
+    const b = defaultChain();
+    b.eq.inputGainDb = 4;
+    b.compressor.enabled = true;
+    const m = morphChains(a, b, 0.25);
+    expect(m.eq.inputGainDb).toBeCloseTo(1, 10);
+    expect(m.compressor.enabled).toBe(false);
+    expect(morphChains(a, b, 0.75).compressor.enabled).toBe(true);
+  });
+});
