@@ -5,9 +5,10 @@
 import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
 import { APP_ORIGIN } from './ipc.js';
 
-/** The page loads only its own scripts and styles, talks to nothing (IPC is not fetch), and
- *  plays media from the app's protocol. */
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; media-src lathe: blob:; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
+/** The page loads only its own scripts and styles, talks to nothing but the app's protocol (IPC
+ *  is not fetch; the UI fetches previews and reports from lathe://media for Web Audio), and plays
+ *  media from it. */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; media-src lathe: blob:; connect-src lathe:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
 
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {
