@@ -10,6 +10,10 @@ import { canonicalJson, deliverableKey, planBatch, recordsDir, verifiedRecord, t
 import { checkCdText, cueTime, normaliseIsrc } from '../../main/core/album/cd.js';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { scratchDir } from '../helpers/cli.js';
+import { albumConsistency } from '../../main/core/album/consistency.js';
+import { masterAlbum } from '../../main/core/album/album.js';
+import { getTarget } from '../../main/core/delivery/targets.js';
+import type { AnalysisResult } from '../../main/core/analysis/analyze.js';
 
 const scratch = scratchDir('batch-unit');
 afterAll(() => scratch.cleanup());
@@ -86,5 +90,57 @@ describe('CD sheet rules', () => {
     expect(checkCdText('Blue in Green', 'title')).toBe('Blue in Green');
     expect(() => checkCdText('The "Best" Of', 'album title')).toThrow(/album title: .*double quote/);
     expect(() => checkCdText('x'.repeat(81), 'track 3 title')).toThrow(/at most 80 characters/);
+  });
+});
+
+describe('album consistency', () => {
+  // Minimal analyses: what the QC reads (loudness, LRA, 1/3-octave spectrum, stereo).
+  const HZ = [31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000];
+  const analysis = (lufs: number, lra: number, sideToMidDb: number, tilt = 0) =>
+    ({
+      loudness: { integratedLufs: lufs, loudnessRangeLu: lra },
+      spectrum: { thirdOctave: HZ.map((hz, i) => ({ hz, db: -20 - 3 * i + tilt * (i - 4.5) })) },
+      stereo: { sideToMidDb, correlation: 0.8 },
+    }) as unknown as AnalysisResult;
+
+  it('names each planted outlier in its aspect, and nothing else', () => {
+    const tracks = [
+      { input: '/a/one.wav', analysis: analysis(-14, 6, -12) },
+      { input: '/a/two.wav', analysis: analysis(-14.1, 6.5, -11.5) },
+      { input: '/a/dynamic.wav', analysis: analysis(-13.9, 15, -12.2) },
+      { input: '/a/wide.wav', analysis: analysis(-14, 5.8, -3) },
+      { input: '/a/dark.wav', analysis: analysis(-14, 6.2, -12.1, -2) },
+      { input: '/a/loud.wav', analysis: analysis(-9, 6.1, -11.8) },
+    ];
+    const perTrack = albumConsistency('spotify', tracks, { judgeLoudness: true });
+    const named = perTrack.outliers.map((o) => `${o.aspect}:${o.input}`).sort();
+    expect(named).toEqual(['loudness range:/a/dynamic.wav', 'loudness:/a/loud.wav', 'tone:/a/dark.wav', 'width:/a/wide.wav']);
+    // The tone distance of a tilted track: the other five are identical, so the album mean is 1/6
+    // of the tilt away from them and 5/6 from it; RMS of (i − 4.5)·2 dB over ten bands.
+    const rmsTilt = Math.sqrt(HZ.reduce((s, _, i) => s + (2 * (i - 4.5)) ** 2, 0) / HZ.length);
+    const dark = perTrack.tracks.find((t) => t.input === '/a/dark.wav')!;
+    expect(dark.toneDistanceDb).toBeCloseTo((rmsTilt * 5) / 6, 9);
+    expect(perTrack.tracks.find((t) => t.input === '/a/one.wav')!.toneDistanceDb).toBeCloseTo(rmsTilt / 6, 9);
+    expect(perTrack.spread.integratedLu).toBeCloseTo(5.1, 9);
+    expect(perTrack.spread.loudnessRangeLu).toBeCloseTo(9.2, 9);
+    // Under the anchor policy loudness differences are the point: not judged.
+    const anchored = albumConsistency('spotify', tracks, { judgeLoudness: false });
+    expect(anchored.outliers.some((o) => o.aspect === 'loudness')).toBe(false);
+  });
+
+  it('an album of alike tracks has no outliers, and two tracks cannot name one', () => {
+    const alike = [0, 1, 2, 3].map((i) => ({ input: `/b/${i}.wav`, analysis: analysis(-14 + 0.3 * i, 6 + 0.5 * i, -12 + 0.4 * i, 0.1 * i) }));
+    expect(albumConsistency('cd', alike, { judgeLoudness: true }).outliers).toEqual([]);
+    const two = [{ input: '/c/1.wav', analysis: analysis(-14, 5, -12) }, { input: '/c/2.wav', analysis: analysis(-8, 15, -2, 3) }];
+    expect(albumConsistency('cd', two, { judgeLoudness: true }).outliers).toEqual([]);
+  });
+
+  it('refuses a malformed album before mastering anything, naming the track and the field', async () => {
+    const base = { outDir: join(scratch.dir, 'album-out'), chain: defaultChain(), policy: 'anchor' as const, appVersion: 'test' };
+    const targets = [getTarget('cd')];
+    await expect(masterAlbum({ tracks: [{ file: '/x/one.wav', isrc: 'NOPE' }] }, targets, base)).rejects.toThrow(/track 1 \(\/x\/one\.wav\): "NOPE" is not an ISRC/);
+    await expect(masterAlbum({ tracks: [{ file: '/x/one.wav' }, { file: '/y/one.flac' }] }, targets, base)).rejects.toThrow(/both named "one"/);
+    await expect(masterAlbum({ catalog: '12345', tracks: [{ file: '/x/one.wav' }] }, targets, base)).rejects.toThrow(/catalog "12345" must be 13 digits/);
+    await expect(masterAlbum({ tracks: [] }, targets, base)).rejects.toThrow(/at least one track/);
   });
 });
