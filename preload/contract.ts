@@ -97,7 +97,8 @@ export const v = {
     return make((x, path) => {
       if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new ContractError(path, `must be an object, got ${show(x)}`);
       const o = x as Record<string, unknown>;
-      for (const key of Object.keys(o)) if (!(key in shape)) throw new ContractError(`${path}.${key}`, 'is not a known field');
+      // Own keys only: `in` would let "__proto__", "constructor" or "toString" through as known.
+      for (const key of Object.keys(o)) if (!Object.hasOwn(shape, key)) throw new ContractError(`${path}.${key}`, 'is not a known field');
       const out: Record<string, unknown> = {};
       for (const [key, validator] of Object.entries(shape)) {
         const value = validator.parse(o[key], `${path}.${key}`);

@@ -159,7 +159,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       res.writeHead(200, { ...common, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP, 'set-cookie': cookie }).end(NOT_BUILT_PAGE);
       return;
     }
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    } catch {
+      res.writeHead(400, common).end();
+      return;
+    }
     const file = normalize(join(rendererDir, rel));
     if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, common).end();
@@ -187,6 +193,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   function accept(ws: WebSocket): void {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
+    // A protocol error (a frame over maxPayload, a bad opcode) ends this socket only: without a
+    // listener the 'error' event would be thrown and take the whole server down.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       let message: { type?: unknown; id?: unknown; channel?: unknown; payload?: unknown };
       try {

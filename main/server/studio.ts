@@ -157,7 +157,9 @@ export class Studio {
 
   /** Where an upload should be written (browser mode); hand it over once complete. */
   uploadPath(name: string): string {
-    const safe = basename(name).replace(/[^\w.\- ()[\]]+/g, '_').slice(-120) || 'upload';
+    const cleaned = basename(name).replace(/[^\w.\- ()[\]]+/g, '_').slice(-120);
+    // "." and ".." would name the folder itself (or its parent): such uploads are just "upload".
+    const safe = cleaned && !/^\.+$/.test(cleaned) ? cleaned : 'upload';
     const dir = join(this.options.workDir, 'uploads', randomBytes(6).toString('hex'));
     mkdirSync(dir, { recursive: true });
     return join(dir, safe);
