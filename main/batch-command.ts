@@ -100,7 +100,7 @@ export async function batchCommand(args: string[], appVersion: string): Promise<
   try {
     if (values.queue) {
       const { enqueueBatch } = await import('./core/queue/queue.js');
-      result = await enqueueBatch(values.queue, inputs, settings, { signal: controller.signal, onProgress: printer.progress, onUnitDone: (_u, o) => printer.unitDone(o) });
+      result = await enqueueBatch(values.queue, inputs, settings, { signal: controller.signal, onProgress: printer.progress, onUnitDone: (_u, o) => printer.unitDone(o), onNotice: (m) => process.stderr.write(`lathe: ${m}\n`) });
     } else {
       result = await runBatch(inputs, settings, { jobs, signal: controller.signal, onProgress: printer.progress, onUnitDone: (_u, o) => printer.unitDone(o) });
     }

@@ -132,6 +132,8 @@ export interface EnqueueOptions {
   pollMs?: number;
   onProgress?: (p: { input: string; fraction: number; stage: string; worker: string | null; overall: number; finished: number; total: number }) => void;
   onUnitDone?: (unit: BatchUnit, outcomes: DeliverableOutcome[]) => void;
+  /** Said once when no worker has taken a job for a while (none may be running). */
+  onNotice?: (message: string) => void;
 }
 
 /**
@@ -165,7 +167,13 @@ export async function enqueueBatch(url: string, inputs: string[], settings: Batc
     const fractions = new Map<string, number>();
     const poll = options.pollMs ?? 300;
     let cancelled = false;
+    let started = false;
+    const since = Date.now();
     while (pending.size) {
+      if (!started && Date.now() - since > 15_000) {
+        started = true;
+        options.onNotice?.(`no worker has started a job in 15 s: is a \`lathe worker\` running on this queue?`);
+      }
       if (options.signal?.aborted && !cancelled) {
         cancelled = true;
         for (const [id, unit] of pending) {
@@ -197,6 +205,7 @@ export async function enqueueBatch(url: string, inputs: string[], settings: Batc
           continue;
         }
         const state = await job.getState();
+        if (state === 'active' || state === 'completed' || state === 'failed') started = true;
         if (state === 'completed' || state === 'failed') {
           pending.delete(id);
           fractions.delete(id);
