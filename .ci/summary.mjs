@@ -2,7 +2,8 @@
 // JSON report. Prints "N passed, N failed" and exits 1 when anything failed or nothing ran.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [logPath, jsonPath] = process.argv.slice(2);
+// Usage: summary.mjs LOG VITEST_JSON [VITEST_JSON …] (npm test's report, then the soak's).
+const [logPath, ...jsonPaths] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 
@@ -14,15 +15,17 @@ for (const m of log.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) 
 const cargoFailedToBuild = /error(\[E\d+\])?: could not compile/.test(log);
 if (cargoFailedToBuild) failed += 1;
 
-if (jsonPath && existsSync(jsonPath)) {
-  const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
-  passed += report.numPassedTests ?? 0;
-  failed += report.numFailedTests ?? 0;
-  // A test file that failed to load counts as a failure even though it ran no test.
-  failed += (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-} else {
-  console.log('ci: vitest did not report (an earlier step failed)');
-  failed += 1;
+for (const jsonPath of jsonPaths.length ? jsonPaths : [undefined]) {
+  if (jsonPath && existsSync(jsonPath)) {
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    passed += report.numPassedTests ?? 0;
+    failed += report.numFailedTests ?? 0;
+    // A test file that failed to load counts as a failure even though it ran no test.
+    failed += (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  } else {
+    console.log(`ci: vitest did not report${jsonPath ? ` to ${jsonPath}` : ''} (an earlier step failed)`);
+    failed += 1;
+  }
 }
 
 console.log(`${passed} passed, ${failed} failed`);
