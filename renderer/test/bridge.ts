@@ -101,6 +101,7 @@ function defaults(): Handlers {
     'export:settings': (s) => ({ ...summary(), exportSettings: s }),
     'export:start': () => ({ jobId: 'export-1' }),
     'job:cancel': () => ({ cancelled: true }),
+    'session:recoverable': () => null,
   };
 }
 

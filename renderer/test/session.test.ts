@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { PlaybackState } from '../src/state/playback.svelte.js';
-import { SessionState, morphChains } from '../src/state/session.svelte.js';
+import { SessionState, blendChains, morphChains } from '../src/state/session.svelte.js';
 import { analysis, mockBridge, refusal } from './bridge.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -147,6 +147,53 @@ describe('SessionState', () => {
     bridge.emit('job:failed', { jobId: 'export-1', kind: 'export', code: 'CANCELLED', message: 'cancelled' });
     expect(s.exporter.state).toBe('cancelled');
     expect(s.exporter.error).toMatch(/no files/);
+  });
+
+  it('blends a proposal by aspect: each amount moves only its own parameters', () => {
+    const base = defaultChain();
+    const target = defaultChain();
+    target.eq.peaks[2] = { enabled: true, freqHz: 3000, q: 1, gainDb: -4 };
+    target.eq.inputGainDb = 6;
+    target.compressor.enabled = true;
+    target.compressor.band.ratio = 3;
+    target.imager.width = 1.4;
+    target.limiter.ceilingDbtp = -2;
+    const b = blendChains(base, target, { tone: 0.5, dynamics: 0, width: 1, level: 0.25 });
+    expect(b.eq.peaks[2]).toEqual({ enabled: true, freqHz: 3000, q: 1, gainDb: -2 });
+    expect(b.eq.inputGainDb).toBe(1.5);
+    expect(b.compressor.enabled).toBe(false);
+    expect(b.compressor.band.ratio).toBe(2);
+    expect(b.imager.width).toBeCloseTo(1.4, 12);
+    // Outside the four aspects the target is taken as it is.
+    expect(b.limiter.ceilingDbtp).toBe(-2);
+    expect(blendChains(base, target, { tone: 0, dynamics: 0, width: 0, level: 0 }).eq).toEqual(base.eq);
+  });
+
+  it('offers an autosaved session at start and recovers it', async () => {
+    const { bridge, s } = await (async () => {
+      const r = session({
+        'session:recoverable': () => ({ name: 'late night', savedAt: '2026-12-06T01:02:03Z' }),
+        'session:recover': () => ({
+          name: 'late night',
+          path: null,
+          dirty: true,
+          track: null,
+          missingTrack: 'mix.wav',
+          references: [],
+          snapshots: [],
+          exportSettings: { targets: ['cd'], profile: null, codecChecks: 'none', maxLimitingDb: 6 },
+          playheadSeconds: 0,
+        }),
+      });
+      await r.s.start();
+      return r;
+    })();
+    expect(s.recoverable?.name).toBe('late night');
+    await s.recover();
+    expect(s.recoverable).toBeNull();
+    expect(s.summary?.missingTrack).toBe('mix.wav');
+    expect(s.exporter.settings.targets).toEqual(['cd']);
+    expect(bridge.calls.some((c) => c.channel === 'session:recover')).toBe(true);
   });
 
   it('morphs two chains: numbers in between, switches from the nearer end', () => {

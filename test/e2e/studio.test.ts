@@ -188,10 +188,21 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await page.click('[data-testid=match]');
     await page.waitForSelector('[data-testid=match-result]');
     expect(await text('[data-testid=match-result] p')).toMatch(/LUFS/);
-    await page.click('[data-testid=apply-match]');
-    // The matched chain is the engine's chain now, and the edit can be undone.
-    await expect.poll(async () => (await probe.api['chain:get']({})).canUndo).toBe(true);
     await page.waitForSelector('[data-testid=meters-R] [data-meter=integrated]');
+    // Before applying, the table's Match column shows the matched values that differ from the chain.
+    await page.click('#tab-parameters');
+    const matched = page.locator('tr[data-path] td.c-match:not(:empty)');
+    expect(await matched.count()).toBeGreaterThan(0);
+    const row = matched.first().locator('xpath=..');
+    const path = (await row.getAttribute('data-path'))!;
+    const value = Number((await row.locator('td.c-match').textContent())!.replace('−', '-').replace(/[^\d.-]/g, ''));
+    await page.click('#tab-reference');
+    await page.click('[data-testid=apply-match]');
+    // The matched chain is the engine's chain now (that value is the current one), and it can be undone.
+    await expect.poll(async () => (await probe.api['chain:get']({})).canUndo).toBe(true);
+    await page.click('#tab-parameters');
+    await expect.poll(async () => Number(await page.locator(`tr[data-path="${path}"] input[type=number]`).inputValue())).toBeCloseTo(value, 1);
+    await page.click('#tab-reference');
     await shot('reference');
   });
 

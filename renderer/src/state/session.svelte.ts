@@ -70,11 +70,14 @@ export class SessionState {
   #matches = $state.raw<Record<string, MatchView>>({});
   #matching = $state<string | null>(null);
   #snapshots = $state.raw<Snapshot[]>([]);
+  /** The chain a proposal or match started from: per-aspect amounts blend from it. */
+  #blendBase: ChainDocument | null = null;
   #view = $state<View>('parameters');
   #opening = $state<string | null>(null);
   #previewGeneration = $state(0);
-  #previewStatus = $state<'idle' | 'rendering' | 'window' | 'full'>('idle');
+  #previewStatus = $state<'idle' | 'rendering' | 'window' | 'measuring' | 'full'>('idle');
   #editError = $state<string | null>(null);
+  #recoverable = $state.raw<{ name: string; savedAt: string } | null>(null);
 
   readonly #upload: ((file: File) => Promise<FileInfo>) | undefined;
   readonly #decode: ((url: string) => Promise<AudioBuffer>) | null;
@@ -115,6 +118,8 @@ export class SessionState {
   get previewGeneration() { return this.#previewGeneration; }
   get previewStatus() { return this.#previewStatus; }
   get editError() { return this.#editError; }
+  /** An autosaved session that was not closed cleanly, offered at start. */
+  get recoverable() { return this.#recoverable; }
   get canUpload() { return this.#upload !== undefined; }
 
   /** The current value at a chain path. */
@@ -143,6 +148,7 @@ export class SessionState {
   async start(): Promise<void> {
     this.#subscribe();
     await Promise.all([this.exporter.load().catch((e) => this.notices.error('Could not list the delivery targets', e)), this.#refreshChain()]);
+    this.#recoverable = await this.api['session:recoverable']({}).catch(() => null);
     const summary = await this.api['session:get']({});
     this.#adoptSummary(summary);
     if (summary.track) {
@@ -185,7 +191,7 @@ export class SessionState {
       api.on('preview:ready', (p) => {
         if (p.generation < this.#previewGeneration) return;
         this.#previewGeneration = p.generation;
-        this.#previewStatus = p.region;
+        this.#previewStatus = p.region === 'full' ? 'measuring' : 'window';
         void this.#loadPreview(p.generation, p.region, p.url, p.startSeconds);
       }),
       api.on('session:changed', (s) => this.#adoptSummary(s)),
@@ -326,6 +332,7 @@ export class SessionState {
       const analysis = await this.api['preview:analysis']({ generation });
       if (generation !== this.#previewGeneration) return;
       this.#processed = analysis;
+      this.#previewStatus = 'full';
       this.playback.setMeasurement('B', analysis.loudness.integratedLufs, analysis.loudness.truePeakDbtp);
     } catch (e) {
       // A newer preview replaced this one: its own analysis follows.
@@ -427,6 +434,7 @@ export class SessionState {
         variations: { ...r.variations },
       };
       this.#proposalState = 'ready';
+      this.#blendBase = this.#chain;
     } catch (e) {
       const code = (e as { code?: string }).code;
       this.#proposal = null;
@@ -441,6 +449,18 @@ export class SessionState {
     if (!p) return;
     const chain = variation && p.variations[variation] ? p.variations[variation] : p.chain;
     this.setChain(chain, undefined);
+  }
+
+  /** Applies a proposal or a match by aspect: 0 keeps the chain it started from, 1 is the full
+   *  move. Dragging an amount is one undo step. */
+  applyAmounts(target: ChainDocument, amounts: Amounts): void {
+    const base = this.#blendBase ?? this.#chain;
+    if (!base) return;
+    try {
+      this.setChain(validateChain(blendChains(base, target, amounts)), 'amounts');
+    } catch (e) {
+      this.notices.error('Those amounts give an invalid chain', e);
+    }
   }
 
   /** Applies one suggested move to the current chain. */
@@ -483,6 +503,7 @@ export class SessionState {
     try {
       const r = await this.api['match:reference']({ referenceFileId });
       this.#matches = { ...this.#matches, [referenceFileId]: r };
+      this.#blendBase = this.#chain;
     } catch (e) {
       this.notices.error('The match failed', e);
     } finally {
@@ -526,6 +547,23 @@ export class SessionState {
     }
   }
 
+  async recover(): Promise<void> {
+    try {
+      const s = await this.api['session:recover']({});
+      this.#recoverable = null;
+      this.#adoptSummary(s);
+      if (s.track) await this.#trackOpened(s.track);
+      else await this.#refreshChain();
+    } catch (e) {
+      this.notices.error('Could not recover the session', e);
+    }
+  }
+
+  async discardRecovery(): Promise<void> {
+    await this.api['session:discardRecovery']({}).catch(() => undefined);
+    this.#recoverable = null;
+  }
+
   async saveSession(): Promise<void> {
     try {
       const { download } = await this.api['session:save']({});
@@ -554,6 +592,36 @@ export function morphChains(a: ChainDocument, b: ChainDocument, t: number): Chai
     return t < 0.5 ? x : y;
   };
   return mix(a, b) as ChainDocument;
+}
+
+export type Aspect = 'tone' | 'dynamics' | 'width' | 'level';
+export type Amounts = Record<Aspect, number>;
+
+/** Which aspect a chain path belongs to (null: taken from the target as it is). */
+export function aspectOf(path: string): Aspect | null {
+  if (path === 'eq.inputGainDb' || path === 'limiter.inputGainDb') return 'level';
+  if (path.startsWith('eq.')) return 'tone';
+  if (path.startsWith('compressor.')) return 'dynamics';
+  if (path.startsWith('imager.')) return 'width';
+  return null;
+}
+
+/** A chain between `base` and `target`, per aspect: numbers moved by the aspect's amount (0: the
+ *  base, 1: the target), switches and choices from the target once its amount is above zero. */
+export function blendChains(base: ChainDocument, target: ChainDocument, amounts: Amounts): ChainDocument {
+  const walk = (x: unknown, y: unknown, path: string): unknown => {
+    const aspect = aspectOf(path);
+    const t = aspect === null ? 1 : amounts[aspect];
+    if (typeof x === 'number' && typeof y === 'number') return x + (y - x) * t;
+    if (Array.isArray(x) && Array.isArray(y) && x.length === y.length) return x.map((v, i) => walk(v, y[i], `${path}[${i}]`));
+    if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(y)) out[k] = walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      return out;
+    }
+    return t > 0 ? y : x;
+  };
+  return walk(base, target, '') as ChainDocument;
 }
 
 function defaultDecoder(): ((url: string) => Promise<AudioBuffer>) | null {
