@@ -230,6 +230,6 @@ export function hostileChains(valid: () => Record<string, any>): { name: string;
     { name: 'not JSON', text: '{"schema": "lathe.chain", ', field: /not valid JSON/ },
     { name: 'empty file', text: '', field: /not valid JSON/ },
     { name: '__proto__ smuggling a stage', text: `{"__proto__": ${JSON.stringify(valid())}}`, field: /schema: must be "lathe\.chain"/ },
-    { name: 'constructor key with a bad stage', text: edit((c) => ((c.constructor = { prototype: { polluted: true } }), (c.delay.feedback = 2))), field: /delay\.feedback: 2 is outside 0…0\.95/ },
+    { name: 'constructor key with a bad stage', text: edit((c) => ((c.constructor = { prototype: { polluted: true } } as never), (c.delay.feedback = 2))), field: /delay\.feedback: 2 is outside 0…0\.95/ },
   ];
 }
