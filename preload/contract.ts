@@ -238,6 +238,8 @@ export const targetSummary = v.object({
   integratedLufs: v.nullable(v.number()),
   truePeakCeilingDbtp: v.number(),
   container: v.string(),
+  /** What the platform does to playback level (for "hear it as"); absent from older engines. */
+  normalization: v.optional(v.literal('down-only', 'up-and-down', 'none')),
 });
 export const profileSummary = v.object({ id: v.string(), name: v.string(), typicalLufs: v.number() });
 
@@ -290,6 +292,12 @@ export const invoke = {
   /** The analysis of a full preview render (the processed sound: loudness for level matching,
    *  spectrum, spectrogram), measured in a job; NOT_FOUND once a newer preview replaced it. */
   'preview:analysis': { request: v.object({ generation: v.number({ min: 1, integer: true }) }), response: v.shaped<AnalysisResult>(['file', 'loudness', 'spectrum']) },
+  /** "Hear it as" a platform: the full preview of `generation` through the platform's codec (its
+   *  first codec check, as the delivery pipeline runs it), decoded back to WAV for playback. */
+  'preview:codec': {
+    request: v.object({ generation: v.number({ min: 1, integer: true }), targetId: v.string({ min: 1, max: 64 }) }),
+    response: v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()), codec: v.string(), bitrateKbps: v.number({ min: 0 }) }),
+  },
   /** The EQ stage's response (dB) from the DSP's own coefficients, on a log grid of `points` from 20 Hz to 20 kHz. */
   'eq:curve': {
     request: v.object({ chain: v.chain(), sampleRate: v.number({ min: 8000, max: 384_000 }), points: v.optional(v.number({ min: 2, max: 2048, integer: true })) }),

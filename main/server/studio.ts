@@ -7,7 +7,7 @@
 // window, a browser upload, or — on the desktop — a session the engineer opened). Requests name
 // files by the id they were given then, never by path.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { AnalysisResult } from '../core/analysis/analyze.js';
 import type { ChainDocument } from '../core/chain/document.js';
@@ -18,6 +18,7 @@ import type { JobKindName, PreviewRegion } from '../core/jobs/kinds.js';
 import { probeFile, type AudioProbe } from '../core/media/probe.js';
 import dsp from '#native-dsp';
 import { writeDemoMixInWorker } from '../core/demo-run.js';
+import { runTool } from '../core/media/spawn.js';
 import { newSession, type SessionDocument, type SessionFile } from '../core/session/document.js';
 import { ChainHistory } from '../core/session/history.js';
 import { Autosaver, loadSession, saveSession, SESSION_EXTENSION } from '../core/session/store.js';
@@ -118,6 +119,8 @@ export class Studio {
   /** The latest full preview (its generation and file), and analyses of full previews by generation. */
   private latestFull: { generation: number; file: string } | null = null;
   private readonly previewAnalyses = new Map<number, Promise<AnalysisResult>>();
+  /** Codec previews ("hear it as"), by generation and target; older generations' files are removed. */
+  private readonly codecPreviews = new Map<string, Promise<OutputFile & { codec: string; bitrateKbps: number }>>();
   /** The assistant's last proposal for the current track, and whether the engineer applied it
    *  (only then do their later edits and export teach the assistant a habit). */
   private proposal: { value: Proposal; applied: boolean } | null = null;
@@ -401,6 +404,36 @@ export class Studio {
     return { generation, jobId: job.id };
   }
 
+  /** Encodes a full preview with a platform's codec and decodes it back (two ffmpeg runs, child
+   *  processes); the WAV appears atomically, the encoded file is removed. */
+  private async codecPreview(file: string, generation: number, targetId: string, check: { codec: string; bitrateKbps: number; container: string }) {
+    const dir = join(this.options.workDir, 'previews');
+    const encoded = join(dir, `${generation}-${targetId}.codec.${check.container}`);
+    const out = join(dir, `${generation}-${targetId}.codec.wav`);
+    const partial = `${out}.partial.wav`;
+    try {
+      const enc = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', file, '-c:a', check.codec, '-b:a', `${check.bitrateKbps}k`, encoded]);
+      if (enc.code !== 0) throw new StudioError('FFMPEG_FAILED', `the ${check.codec} preview could not be encoded: ${enc.stderr.trim().split('\n').pop() ?? ''}`);
+      const dec = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', encoded, '-c:a', 'pcm_f32le', partial]);
+      if (dec.code !== 0) throw new StudioError('FFMPEG_FAILED', `the ${check.codec} preview could not be decoded: ${dec.stderr.trim().split('\n').pop() ?? ''}`);
+      renameSync(partial, out);
+    } finally {
+      rmSync(encoded, { force: true });
+      rmSync(partial, { force: true });
+    }
+    return { ...this.publish(out, `preview-${targetId}.wav`), codec: check.codec, bitrateKbps: check.bitrateKbps };
+  }
+
+  /** Forgets a published media file and removes it. */
+  private unpublish(url: string): void {
+    for (const [id, m] of this.media) {
+      if (url.includes(id)) {
+        rmSync(m.path, { force: true });
+        this.media.delete(id);
+      }
+    }
+  }
+
   private dropOldPreviews(keep: string[]): void {
     const old = this.previewFiles.filter((f) => !keep.includes(f));
     for (const f of old) rmSync(f, { force: true });
@@ -438,7 +471,7 @@ export class Studio {
     return {
       'app:info': () => ({ version: this.options.appVersion, mode: this.options.mode, workers: this.options.pool.size }),
       'targets:list': () =>
-        listTargets().map((t) => ({ id: t.id, name: t.name, integratedLufs: t.integratedLufs, truePeakCeilingDbtp: t.truePeakCeilingDbtp, container: t.deliverable.container })),
+        listTargets().map((t) => ({ id: t.id, name: t.name, integratedLufs: t.integratedLufs, truePeakCeilingDbtp: t.truePeakCeilingDbtp, container: t.deliverable.container, normalization: t.normalization })),
       'profiles:list': () => listProfiles().map((p) => ({ id: p.id, name: p.name, typicalLufs: p.integratedLufs.typical })),
       'file:choose': async ({ purpose }) => {
         const paths = await this.needDialogs('a file dialog').chooseFiles(purpose);
@@ -559,6 +592,34 @@ export class Studio {
           this.previewAnalyses.set(generation, analysis);
         }
         return await analysis;
+      },
+      'preview:codec': ({ generation, targetId }) => {
+        const full = this.latestFull;
+        if (!full || full.generation !== generation || !existsSync(full.file)) {
+          throw new StudioError('NOT_FOUND', `preview ${generation} is not ready or was replaced by a newer one`);
+        }
+        let target;
+        try {
+          target = getTarget(targetId);
+        } catch (e) {
+          throw new StudioError('BAD_PAYLOAD', (e as Error).message);
+        }
+        const check = target.codecChecks[0];
+        if (!check) throw new StudioError('NOT_AVAILABLE', `${target.name} plays the delivered file itself: there is no codec to hear`);
+        const key = `${generation}:${target.id}`;
+        let made = this.codecPreviews.get(key);
+        if (!made) {
+          for (const [k, old] of this.codecPreviews) {
+            if (!k.startsWith(`${generation}:`)) {
+              this.codecPreviews.delete(k);
+              old.then((o) => this.unpublish(o.url), () => undefined);
+            }
+          }
+          made = this.codecPreview(full.file, generation, target.id, check);
+          made.catch(() => this.codecPreviews.delete(key));
+          this.codecPreviews.set(key, made);
+        }
+        return made;
       },
       'eq:curve': ({ chain, sampleRate, points = 256 }) => {
         const top = Math.min(20_000, 0.49 * sampleRate);

@@ -25,6 +25,8 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`e2e: skipped — no Chromium at ${CHROMIUM} (install Debian's chromium, or set LATHE_CHROMIUM)`);
 
 const fs = 44_100;
+/** Each step waits on real renders and analyses: generous on a loaded 2-core machine. */
+const LONG = 300_000;
 
 /** A 12 s mix with a clipped passage at 6.0–6.5 s (full-scale runs: the QC's clipping finding). */
 function clippedMix(): Buffer {
@@ -96,7 +98,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await server?.close();
     await studio?.close();
     scratch.cleanup();
-  });
+  }, LONG);
 
   it('opens the demo at first start: meters for the original and the master preview', async () => {
     await page.goto(server.url);
@@ -114,7 +116,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     const analysis = await probe.api['analysis:get']({ fileId: demo.fileId });
     expect(integrated).toBeCloseTo(analysis!.loudness.integratedLufs!, 1);
     await shot('studio-demo');
-  });
+  }, LONG);
 
   it('shows the meters and the QC markers of a mix with a clipped passage; a marker moves the playhead there', async () => {
     await page.locator('input[aria-label="Choose an audio file to open"]').setInputFiles({ name: 'clipped mix.wav', mimeType: 'audio/wav', buffer: clippedMix() });
@@ -129,7 +131,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await expect.poll(() => text('.clock')).toMatch(/^0:0(5\.9|6\.0|6\.1)/);
     await page.waitForSelector('[data-testid=meters-B] [data-meter=integrated]');
     await shot('analysis');
-  });
+  }, LONG);
 
   it('fills the parameter table from the assistant, or says plainly that it is not available', async () => {
     let available = true;
@@ -155,7 +157,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
       expect(await page.locator('tr[data-path="limiter.ceilingDbtp"] input[type=number]').inputValue()).toBe('-1.0');
     }
     await shot('parameters');
-  });
+  }, LONG);
 
   it('an EQ edit changes the spectrum overlay and re-renders the master preview', async () => {
     const before = await meter('B', 'integrated');
@@ -179,7 +181,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await page.click('#tab-spectrogram');
     await page.waitForSelector('#sg-difference');
     await shot('spectrogram');
-  });
+  }, LONG);
 
   it('adds a reference and matches to it: the match applies as one undoable chain', async () => {
     await page.click('#tab-reference');
@@ -204,7 +206,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await expect.poll(async () => Number(await page.locator(`tr[data-path="${path}"] input[type=number]`).inputValue())).toBeCloseTo(value, 1);
     await page.click('#tab-reference');
     await shot('reference');
-  });
+  }, LONG);
 
   it('A/B/R switch with the keys, level-matched: every source plays at the quietest loudness', async () => {
     await page.waitForSelector('[data-testid=meters-B] [data-meter=integrated]');
@@ -236,7 +238,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     expect(await text('[data-testid=gain-A]')).toMatch(/±0\.0/);
     await page.keyboard.press('m');
     await shot('playback');
-  });
+  }, LONG);
 
   it('exports to Spotify: the job completes with progress, and every rule passes', async () => {
     await page.keyboard.press('6');
@@ -254,7 +256,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     expect(await rules.count()).toBeGreaterThan(1);
     expect(await page.locator('[data-testid=result-spotify] tbody tr:not(.ok)').count()).toBe(0);
     await shot('export');
-  });
+  }, LONG);
 
   it('logged no console errors on the way', () => {
     expect(consoleErrors).toEqual([]);

@@ -4,7 +4,9 @@
 // full preview measures the processed sound (a chain that only lowers the level by 6 dB reads
 // 6 LU quieter than the original: loudness is linear in gain); a replaced preview is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyzeFile } from '../../main/core/analysis/analyze.js';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { scratchDir } from '../helpers/cli.js';
 import { nextEvent, startTestStudio, type TestStudio } from '../helpers/studio.js';
@@ -22,6 +24,8 @@ afterAll(async () => {
 
 describe('studio channels for the views', () => {
   let fileId = '';
+  let lastGeneration = 0;
+  let processedLufs = 0;
 
   it('opens the demo mix as the track and analyses it', async () => {
     const ready = nextEvent(t.api, 'analysis:ready');
@@ -86,5 +90,25 @@ describe('studio channels for the views', () => {
     expect(processed.loudness.integratedLufs! - original.loudness.integratedLufs!).toBeCloseTo(-6, 1);
     expect(processed.spectrogram?.columns).toBeGreaterThan(0);
     await expect(t.api['preview:analysis']({ generation: generation + 5 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    lastGeneration = generation;
+    processedLufs = processed.loudness.integratedLufs!;
+  });
+
+  it('plays a preview through a platform codec: as long as the preview, at its loudness', async () => {
+    const codec = await t.api['preview:codec']({ generation: lastGeneration, targetId: 'spotify' });
+    expect(codec).toMatchObject({ codec: 'libvorbis', bitrateKbps: 320 });
+    const bytes = Buffer.from(await (await fetch(`http://127.0.0.1:${t.server.port}${codec.url}?token=${t.server.token}`)).arrayBuffer());
+    const file = join(scratch.dir, 'codec.wav');
+    writeFileSync(file, bytes);
+    const a = await analyzeFile(file);
+    expect(Math.abs(a.format.durationSeconds - 30)).toBeLessThan(0.05);
+    // A 320 kbps Vorbis stream keeps the programme loudness to within a few tenths of an LU.
+    expect(Math.abs(a.loudness.integratedLufs! - processedLufs)).toBeLessThan(0.3);
+    expect(a.format.codec).toBe('pcm_f32le');
+    await expect(t.api['preview:codec']({ generation: lastGeneration, targetId: 'cd' })).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
+    await expect(t.api['preview:codec']({ generation: lastGeneration, targetId: 'no-such-platform' })).rejects.toMatchObject({ code: 'BAD_PAYLOAD' });
+    await expect(t.api['preview:codec']({ generation: lastGeneration + 1, targetId: 'spotify' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Only the platform's own file is left beside the previews: the encoded stream was removed.
+    expect(readdirSync(join(scratch.dir, 's', 'work', 'previews')).filter((f) => f.includes('.codec.'))).toEqual([`${lastGeneration}-spotify.codec.wav`]);
   });
 });
