@@ -276,3 +276,33 @@ describe('browser mode against hostile requests', () => {
     expect((await raw(`/?${token()}`)).status).toBe(200);
   });
 });
+
+describe('dependencies', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  it('the engine and the preload neither fetch nor evaluate code at run time', async () => {
+    const { readFileSync, readdirSync, statSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.(ts|mjs|js)$/.test(n)) files.push(p);
+      }
+    };
+    walk(join(root, 'main'));
+    walk(join(root, 'preload'));
+    const forbidden = [/\bfetch\(/, /from 'node:https'|from 'https'|require\('https?'\)/, /\bhttps?\.(get|request)\(/, /\beval\(/, /new Function\(/, /\bvm\.run/, /import\((?!['"`])/];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+      for (const pattern of forbidden) expect(pattern.test(text), `${file.slice(root.length + 1)} matches ${pattern}`).toBe(false);
+    }
+  });
+
+  it('every runtime dependency is listed in the README with its reason', async () => {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Dependencies'));
+    for (const name of Object.keys(pkg.dependencies)) expect(section, `README's dependency table lacks ${name}`).toMatch(new RegExp(`\\| \`${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\` \\|`));
+  });
+});
