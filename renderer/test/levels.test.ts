@@ -31,6 +31,11 @@ describe('hearing a platform', () => {
     // Already over the ceiling: no gain up at all.
     expect(platformGain(-20, 0.5, -14, -1)).toBe(0);
   });
+  it('follows the platform’s rule: down only never turns up, none never touches the level', () => {
+    expect(platformGain(-20, -10, -14, -1, 'down-only')).toBe(0);
+    expect(platformGain(-8, -1, -14, -1, 'down-only')).toBeCloseTo(-6, 10);
+    expect(platformGain(-8, -1, -14, -1, 'none')).toBe(0);
+  });
   it('does nothing without a measurement or a platform loudness', () => {
     expect(platformGain(null, -1, -14, -1)).toBe(0);
     expect(platformGain(-10, -1, null, -1)).toBe(0);

@@ -169,6 +169,29 @@ describe('SessionState', () => {
     expect(blendChains(base, target, { tone: 0, dynamics: 0, width: 0, level: 0 }).eq).toEqual(base.eq);
   });
 
+  it('hears B as a platform: through its codec for the latest full preview, with its normalisation', async () => {
+    const { bridge, s } = session({
+      'preview:codec': ({ generation, targetId }) => ({ name: `p-${targetId}.wav`, url: `/media/c${generation}/p.wav`, path: null, codec: 'libvorbis', bitrateKbps: 320 }),
+      'preview:analysis': () => analysis(-12, { truePeakDbtp: -2 }),
+    });
+    await s.start();
+    bridge.emit('preview:ready', { generation: 3, region: 'full', startSeconds: 0, endSeconds: 30, url: '/media/p3/full.wav' });
+    await settle();
+    expect(s.processed?.loudness.integratedLufs).toBe(-12);
+    await s.hearAs('spotify');
+    expect(bridge.calls.find((c) => c.channel === 'preview:codec')?.payload).toEqual({ generation: 3, targetId: 'spotify' });
+    expect(s.hearing).toMatchObject({ targetId: 'spotify', codec: 'libvorbis', bitrateKbps: 320, loading: false });
+    // Spotify at −14 LUFS turns this −12 LUFS master down by 2 dB.
+    expect(s.playback.gainsDb.B).toBeCloseTo(-2, 10);
+    // A newer full preview is heard through the codec again.
+    bridge.emit('preview:ready', { generation: 4, region: 'full', startSeconds: 0, endSeconds: 30, url: '/media/p4/full.wav' });
+    await settle();
+    expect(bridge.calls.filter((c) => c.channel === 'preview:codec').map((c) => (c.payload as { generation: number }).generation)).toEqual([3, 4]);
+    await s.hearAs(null);
+    expect(s.hearing).toBeNull();
+    expect(s.playback.platform).toBeNull();
+  });
+
   it('offers an autosaved session at start and recovers it', async () => {
     const { bridge, s } = await (async () => {
       const r = session({

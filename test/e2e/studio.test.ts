@@ -237,7 +237,14 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await page.keyboard.press('m');
     expect(await text('[data-testid=gain-A]')).toMatch(/±0\.0/);
     await page.keyboard.press('m');
+    // Hear it as Spotify: the master through Spotify's codec, turned to Spotify's −14 LUFS.
+    await page.selectOption('select[aria-label="Hear it as a platform plays it"]', 'spotify');
+    await expect.poll(() => text('[data-testid=hearing]'), { timeout: 90_000 }).toBe('B via libvorbis 320 kbps');
+    const gainB = Number((await text('[data-testid=gain-B]')).replace('−', '-').replace('±', '').replace(/\s*dB$/, ''));
+    if (lufs.B > -14) expect(gainB).toBeCloseTo(-14 - lufs.B, 0);
+    else expect(gainB).toBeGreaterThanOrEqual(0);
     await shot('playback');
+    await page.selectOption('select[aria-label="Hear it as a platform plays it"]', '');
   }, LONG);
 
   it('exports to Spotify: the job completes with progress, and every rule passes', async () => {

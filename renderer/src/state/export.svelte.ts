@@ -8,6 +8,7 @@ export interface TargetOption {
   integratedLufs: number | null;
   truePeakCeilingDbtp: number;
   container: string;
+  normalization?: 'down-only' | 'up-and-down' | 'none';
 }
 
 export interface RuleView {

@@ -12,13 +12,17 @@ export function matchedGains(lufs: Partial<Record<Source, number | null>>): Reco
   return out;
 }
 
-/** What a streaming platform does to playback level: it turns a track to its reference loudness;
- *  where that means turning up, only as far as the headroom to its true-peak ceiling allows
- *  (platforms without a limiter on playback). Returns the gain in dB. */
-export function platformGain(trackLufs: number | null, trackTruePeakDbtp: number | null, platformLufs: number | null, ceilingDbtp: number): number {
-  if (trackLufs === null || platformLufs === null) return 0;
+/** What a streaming platform does to playback level: it turns a track to its reference loudness
+ *  (down only, up and down, or not at all, as the targets data says); where that means turning up,
+ *  only as far as the headroom to its true-peak ceiling allows (no limiter on playback). Returns
+ *  the gain in dB. */
+export type Normalization = 'down-only' | 'up-and-down' | 'none';
+
+export function platformGain(trackLufs: number | null, trackTruePeakDbtp: number | null, platformLufs: number | null, ceilingDbtp: number, normalization: Normalization = 'up-and-down'): number {
+  if (trackLufs === null || platformLufs === null || normalization === 'none') return 0;
   const gain = platformLufs - trackLufs;
   if (gain <= 0) return gain;
+  if (normalization === 'down-only') return 0;
   const headroom = trackTruePeakDbtp === null ? gain : ceilingDbtp - trackTruePeakDbtp;
   return Math.max(0, Math.min(gain, headroom));
 }

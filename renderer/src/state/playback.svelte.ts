@@ -2,7 +2,7 @@
 // reference (R) in sync, switching between them instantly with loudness-compensated gains.
 // The audio graph is created lazily (first play), so this class also works where there is no
 // audio (component tests), keeping the same state.
-import { dbToGain, matchedGains, platformGain, type Source } from './levels.js';
+import { dbToGain, matchedGains, platformGain, type Normalization, type Source } from './levels.js';
 
 export interface Region {
   buffer: AudioBuffer;
@@ -15,6 +15,7 @@ export interface Platform {
   name: string;
   integratedLufs: number | null;
   truePeakCeilingDbtp: number;
+  normalization?: Normalization;
 }
 
 type AudioFactory = () => AudioContext;
@@ -66,7 +67,7 @@ export class PlaybackState {
     const out = { ...base };
     for (const s of ['A', 'B', 'R'] as Source[]) {
       // Heard as a platform: each source as that platform would play it (its own normalisation replaces matching).
-      out[s] = platformGain(this.#loudness[s], this.#truePeak[s], p.integratedLufs, p.truePeakCeilingDbtp);
+      out[s] = platformGain(this.#loudness[s], this.#truePeak[s], p.integratedLufs, p.truePeakCeilingDbtp, p.normalization);
     }
     return out;
   }

@@ -78,6 +78,9 @@ export class SessionState {
   #previewStatus = $state<'idle' | 'rendering' | 'window' | 'measuring' | 'full'>('idle');
   #editError = $state<string | null>(null);
   #recoverable = $state.raw<{ name: string; savedAt: string } | null>(null);
+  /** "Hear it as": the platform whose codec B plays through, and that codec. */
+  #hearing = $state.raw<{ targetId: string; codec: string | null; bitrateKbps: number | null; loading: boolean } | null>(null);
+  #lastFull: { generation: number; url: string } | null = null;
 
   readonly #upload: ((file: File) => Promise<FileInfo>) | undefined;
   readonly #decode: ((url: string) => Promise<AudioBuffer>) | null;
@@ -120,6 +123,7 @@ export class SessionState {
   get editError() { return this.#editError; }
   /** An autosaved session that was not closed cleanly, offered at start. */
   get recoverable() { return this.#recoverable; }
+  get hearing() { return this.#hearing; }
   get canUpload() { return this.#upload !== undefined; }
 
   /** The current value at a chain path. */
@@ -328,6 +332,8 @@ export class SessionState {
       }
     }
     if (region !== 'full') return;
+    this.#lastFull = { generation, url };
+    if (this.#hearing) void this.#loadCodec(this.#hearing.targetId);
     try {
       const analysis = await this.api['preview:analysis']({ generation });
       if (generation !== this.#previewGeneration) return;
@@ -337,6 +343,51 @@ export class SessionState {
     } catch (e) {
       // A newer preview replaced this one: its own analysis follows.
       if ((e as { code?: string }).code !== 'NOT_FOUND') this.notices.error('Could not measure the preview', e);
+    }
+  }
+
+  // ------------------------------------------------------------------ hear it as a platform
+
+  /** Plays as a platform would: its normalisation on every source, and B through its codec (when
+   *  it has one). null: back to the studio. */
+  async hearAs(targetId: string | null): Promise<void> {
+    const t = targetId ? this.exporter.targets.find((x) => x.id === targetId) : undefined;
+    if (!t) {
+      this.playback.setPlatform(null);
+      const had = this.#hearing?.codec;
+      this.#hearing = null;
+      const full = this.#lastFull;
+      if (had && full && this.#decode) {
+        try {
+          this.playback.setSource('B', { buffer: await this.#decode(full.url), startSeconds: 0 });
+        } catch (e) {
+          this.notices.error('Could not reload the preview', e);
+        }
+      }
+      return;
+    }
+    this.playback.setPlatform({ id: t.id, name: t.name, integratedLufs: t.integratedLufs, truePeakCeilingDbtp: t.truePeakCeilingDbtp, ...(t.normalization ? { normalization: t.normalization } : {}) });
+    this.#hearing = { targetId: t.id, codec: null, bitrateKbps: null, loading: true };
+    await this.#loadCodec(t.id);
+  }
+
+  async #loadCodec(targetId: string): Promise<void> {
+    const full = this.#lastFull;
+    if (!full) return;
+    try {
+      const c = await this.api['preview:codec']({ generation: full.generation, targetId });
+      if (this.#hearing?.targetId !== targetId) return;
+      if (this.#decode) {
+        const buffer = await this.#decode(c.url);
+        if (this.#hearing?.targetId !== targetId || this.#lastFull?.generation !== full.generation) return;
+        this.playback.setSource('B', { buffer, startSeconds: 0 });
+      }
+      this.#hearing = { targetId, codec: c.codec, bitrateKbps: c.bitrateKbps, loading: false };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (this.#hearing?.targetId === targetId) this.#hearing = { targetId, codec: null, bitrateKbps: null, loading: false };
+      // No codec on that platform, or a newer preview on its way: the level rules still apply.
+      if (code !== 'NOT_AVAILABLE' && code !== 'NOT_FOUND') this.notices.error('Could not prepare the codec preview', e);
     }
   }
 
