@@ -18,6 +18,7 @@ export type LatheErrorCode =
   | 'NATIVE_DSP'
   | 'CANCELLED'
   | 'MODEL_INVALID'
+  | 'QUEUE_UNREACHABLE'
   | 'USAGE';
 
 export class LatheError extends Error {

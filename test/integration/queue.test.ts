@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { latheBin, scratchDir } from '../helpers/cli.js';
+import { lathe, latheBin, scratchDir } from '../helpers/cli.js';
 import { ffmpegEbur128 } from '../helpers/ffmpeg.js';
 import { musicLike } from '../helpers/signals.js';
 import { writeWav } from '../helpers/wav.js';
@@ -150,5 +150,17 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
 
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
+  });
+});
+
+describe('a queue that is not there', () => {
+  it('is one clear line and exit status 1, not a silent wait', async () => {
+    const port = await freePort(); // nothing listens on it now
+    for (const args of [['worker', '--queue', `redis://127.0.0.1:${port}`], ['batch', at('nothing.wav'), '--targets', 'spotify', '--out', at('nowhere'), '--queue', `redis://127.0.0.1:${port}`]]) {
+      if (args[0] === 'batch') writeWav(at('nothing.wav'), musicLike(44_100, 1, 5), 44_100, 'pcm16');
+      const r = lathe(args);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toBe(`lathe: cannot reach Redis at 127.0.0.1:${port} (ECONNREFUSED); is redis-server running there?\n`);
+    }
   });
 });

@@ -11,6 +11,7 @@
 // discards the dead one's work folder before mastering again (processUnit). Failures are retried
 // with back-off; a bad input fails at once (retrying cannot help).
 import { hostname } from 'node:os';
+import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isLatheError, LatheError } from '../errors.js';
@@ -43,6 +44,36 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   };
 }
 
+/**
+ * Checks that Redis answers at the address before BullMQ (whose client reconnects forever) is
+ * given it, so a wrong address is one clear line instead of a silent wait.
+ */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const c = parseRedisUrl(url) as { host: string; port: number; tls?: object };
+  if (c.tls) return; // a TLS endpoint cannot be pinged in plain text; BullMQ will say
+  const where = `${c.host}:${c.port}`;
+  await new Promise<void>((resolve, reject) => {
+    const socket = createConnection({ host: c.host, port: c.port });
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new LatheError('QUEUE_UNREACHABLE', `cannot reach Redis at ${where} (${why}); is redis-server running there?`));
+    };
+    const timer = setTimeout(() => fail(`no answer in ${timeoutMs / 1000} s`), timeoutMs);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => {
+      clearTimeout(timer);
+      socket.destroy();
+      // +PONG, or -NOAUTH when a password is needed (BullMQ sends it): either way Redis is there.
+      if (/^[+-]/.test(d.toString('latin1'))) resolve();
+      else reject(new LatheError('QUEUE_UNREACHABLE', `${where} answered, but not as Redis does`));
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      fail(e.code ?? e.message);
+    });
+  });
+}
+
 /** A unit's job id (BullMQ refuses ids that are integers or hold a colon). */
 export const jobIdFor = (unit: BatchUnit) => `unit-${unit.key}`;
 
@@ -69,6 +100,7 @@ const PERMANENT = new Set(['FILE_NOT_FOUND', 'IS_DIRECTORY', 'PERMISSION_DENIED'
  *  the running job is cancelled and goes back to the queue for another attempt). */
 export async function startWorker(url: string, options: WorkerOptions = {}): Promise<{ worker: Worker; stop: () => Promise<void> }> {
   const connection = parseRedisUrl(url);
+  await checkRedis(url);
   const me = `${hostname()}:${process.pid}`;
   const swept = new Set<string>();
   const controllers = new Set<AbortController>();
@@ -147,6 +179,7 @@ export async function enqueueBatch(url: string, inputs: string[], settings: Batc
   const total = units.reduce((n, u) => n + u.deliverables.length, 0) + reused.length;
   let finished = reused.length;
   if (units.length === 0) return { outcomes, cancelled: false };
+  await checkRedis(url);
   const queue = new Queue<BatchUnit, DeliverableRecord[]>(options.queueName ?? DEFAULT_QUEUE_NAME, { connection: parseRedisUrl(url) });
   queue.on('error', () => {});
   try {
