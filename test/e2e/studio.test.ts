@@ -228,6 +228,21 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     // The loudest source is turned down by the difference: louder never wins by accident.
     const loudest = (['A', 'B', 'R'] as const).reduce((a, b) => (lufs[a] >= lufs[b] ? a : b));
     expect(Number((await text(`[data-testid=gain-${loudest}]`)).replace('−', '-').replace(/\s*dB$/, ''))).toBeLessThan(0);
+    // Dragging across the timeline loops that region: a quarter to a half of the 12 s track.
+    const plot = (await page.locator('.timeline .hit').boundingBox())!;
+    await page.mouse.move(plot.x + plot.width * 0.25, plot.y + plot.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width * 0.4, plot.y + plot.height / 2, { steps: 4 });
+    await page.mouse.move(plot.x + plot.width * 0.5, plot.y + plot.height / 2, { steps: 4 });
+    await page.mouse.up();
+    const loopButton = page.locator('button[title^="Loop"]');
+    expect(await loopButton.getAttribute('aria-pressed')).toBe('true');
+    const [, from, to] = /0:0?(\d+\.\d)–0:0?(\d+\.\d)/.exec((await loopButton.textContent()) ?? '')!;
+    expect(Number(from)).toBeCloseTo(3, 0);
+    expect(Number(to)).toBeCloseTo(6, 0);
+    await loopButton.click();
+    expect(await loopButton.getAttribute('aria-pressed')).toBe('false');
+    await page.locator('body').click({ position: { x: 5, y: 880 } });
     // Space plays: the clock moves.
     const start = await text('.clock');
     await page.keyboard.press('Space');

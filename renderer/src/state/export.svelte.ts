@@ -39,6 +39,7 @@ export class ExportState {
   #state = $state<'idle' | 'running' | 'done' | 'failed' | 'cancelled'>('idle');
   #results = $state.raw<TargetResult[]>([]);
   #error = $state<string | null>(null);
+  #folder = $state.raw<{ folderId: string; name: string } | null>(null);
   readonly #api: LatheApi;
 
   constructor(api: LatheApi) {
@@ -54,6 +55,17 @@ export class ExportState {
   get state() { return this.#state; }
   get results() { return this.#results; }
   get error() { return this.#error; }
+  /** Electron: the folder the deliverables go to (browser mode downloads them). */
+  get folder() { return this.#folder; }
+
+  async chooseFolder(): Promise<void> {
+    try {
+      const f = await this.#api['export:chooseFolder']({});
+      if (f) this.#folder = f;
+    } catch (e) {
+      this.#error = (e as Error).message;
+    }
+  }
 
   async load(): Promise<void> {
     const [targets, profiles] = await Promise.all([this.#api['targets:list']({}), this.#api['profiles:list']({})]);
@@ -88,7 +100,7 @@ export class ExportState {
     this.#fraction = 0;
     this.#stage = 'starting';
     try {
-      const { jobId } = await this.#api['export:start']({ settings: this.#settings });
+      const { jobId } = await this.#api['export:start']({ settings: this.#settings, ...(this.#folder ? { folderId: this.#folder.folderId } : {}) });
       this.#jobId = jobId;
     } catch (e) {
       this.#state = 'failed';
