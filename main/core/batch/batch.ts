@@ -79,6 +79,8 @@ export interface DeliverableOutcome {
   truePeakDbtp: number | null;
   summary: string;
   error: string | null;
+  /** Host and process that made it (a queue worker's, or the batch's own). */
+  producedBy: string | null;
 }
 
 /** Runs a unit's mastering (an export job: master into `params.outDir`). */
@@ -218,7 +220,7 @@ export async function planBatch(inputs: string[], settings: BatchSettings): Prom
 }
 
 export function outcomeFromRecord(outDir: string, r: DeliverableRecord, status: DeliverableStatus): DeliverableOutcome {
-  return { input: r.input, target: r.target, key: r.key, status, file: join(outDir, r.files[0]!.path), pass: r.pass, integratedLufs: r.integratedLufs, truePeakDbtp: r.truePeakDbtp, summary: r.summary, error: null };
+  return { input: r.input, target: r.target, key: r.key, status, file: join(outDir, r.files[0]!.path), pass: r.pass, integratedLufs: r.integratedLufs, truePeakDbtp: r.truePeakDbtp, summary: r.summary, error: null, producedBy: r.producedBy };
 }
 
 /**
@@ -461,7 +463,7 @@ export async function runBatch(inputs: string[], settings: BatchSettings, option
 }
 
 export function failedOutcome(unit: BatchUnit, d: { targetId: string; key: string }, status: 'failed' | 'cancelled', error: string): DeliverableOutcome {
-  return { input: unit.input, target: d.targetId, key: d.key, status, file: null, pass: false, integratedLufs: null, truePeakDbtp: null, summary: '', error };
+  return { input: unit.input, target: d.targetId, key: d.key, status, file: null, pass: false, integratedLufs: null, truePeakDbtp: null, summary: '', error, producedBy: null };
 }
 
 /** Paths relative to the output folder, for the summary's links. */

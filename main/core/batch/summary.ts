@@ -43,8 +43,8 @@ function csvField(v: string | number | boolean | null): string {
 }
 
 export function summaryCsv(s: BatchSummary): string {
-  const rows: (string | number | boolean | null)[][] = [['input', 'target', 'status', 'pass', 'integrated_lufs', 'true_peak_dbtp', 'file', 'key', 'message']];
-  for (const d of s.deliverables) rows.push([d.input, d.target, d.status, d.file === null ? null : d.pass, d.integratedLufs, d.truePeakDbtp, d.relativeFile, d.key, d.error ?? d.summary]);
+  const rows: (string | number | boolean | null)[][] = [['input', 'target', 'status', 'pass', 'integrated_lufs', 'true_peak_dbtp', 'file', 'key', 'produced_by', 'message']];
+  for (const d of s.deliverables) rows.push([d.input, d.target, d.status, d.file === null ? null : d.pass, d.integratedLufs, d.truePeakDbtp, d.relativeFile, d.key, d.producedBy, d.error ?? d.summary]);
   return `${rows.map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
@@ -54,7 +54,7 @@ export function summaryHtml(s: BatchSummary): string {
     .map((d) => {
       const verdict = d.file === null ? d.status : d.pass ? 'pass' : 'fail';
       const link = d.relativeFile ? `<a href="${escapeHtml(encodeURI(d.relativeFile))}">${escapeHtml(d.relativeFile)}</a>` : '—';
-      return `<tr class="${verdict}"><td>${escapeHtml(d.input)}</td><td>${escapeHtml(d.target)}</td><td>${escapeHtml(d.status)}</td><td class="v">${escapeHtml(verdict)}</td><td class="n">${n(d.integratedLufs)}</td><td class="n">${n(d.truePeakDbtp)}</td><td>${link}</td><td>${escapeHtml(d.error ?? d.summary)}</td></tr>`;
+      return `<tr class="${verdict}"><td>${escapeHtml(d.input)}</td><td>${escapeHtml(d.target)}</td><td>${escapeHtml(d.status)}</td><td class="v">${escapeHtml(verdict)}</td><td class="n">${n(d.integratedLufs)}</td><td class="n">${n(d.truePeakDbtp)}</td><td>${link}</td><td>${escapeHtml(d.producedBy ?? '—')}</td><td>${escapeHtml(d.error ?? d.summary)}</td></tr>`;
     })
     .join('\n');
   const c = s.counts;
@@ -69,7 +69,7 @@ tr.fail td.v,tr.failed td.v{color:#a31515;font-weight:600}tr.cancelled td.v{colo
 <h1>Batch summary</h1>
 <p>${escapeHtml(s.createdAt)} — ${escapeHtml(s.outDir)}</p>
 <p><strong>${c.total}</strong> deliverables: ${c.pass} pass, ${c.fail} fail, ${c.failed} not produced (errors), ${c.cancelled} cancelled; ${c.done} made in this run, ${c.reused} already done and reused.</p>
-<table><thead><tr><th>input</th><th>target</th><th>status</th><th>verdict</th><th>integrated (LUFS)</th><th>true peak (dBTP)</th><th>file</th><th>summary</th></tr></thead>
+<table><thead><tr><th>input</th><th>target</th><th>status</th><th>verdict</th><th>integrated (LUFS)</th><th>true peak (dBTP)</th><th>file</th><th>made by</th><th>summary</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
