@@ -75,7 +75,7 @@ describe('lathe album', () => {
     // Requested vs achieved is reported per track.
     for (const t of out.tracks) expect(Math.abs(t.integratedLufs - t.requestedLufs)).toBeLessThanOrEqual(0.1);
     expect(existsSync(join(at('anchor'), 'album.album.json'))).toBe(true);
-  });
+  }, 240_000);
 
   it('consistency QC names a planted tonal outlier, and only it', () => {
     const tracks = [track('p1.wav', 8, 11, -6), track('p2.wav', 8, 12, -6), track('bright.wav', 8, 13, -6, true), track('p4.wav', 8, 14, -6), track('p5.wav', 8, 15, -6)];
@@ -92,7 +92,7 @@ describe('lathe album', () => {
     // The album's HTML report names the outlier too.
     const html = readFileSync(JSON.parse(r.stdout).reportHtml, 'utf8');
     expect(html).toContain('<strong>tone</strong>: bright.wav');
-  });
+  }, 240_000);
 
   it('writes a CD image and a CUE sheet that parse back: indexes on sectors, gaps, ISRC, CD-Text', () => {
     const t1 = track('one.wav', 7.3, 21, -8);
@@ -165,7 +165,7 @@ describe('lathe album', () => {
     // The JSON agrees with the sheet, and every track passes on the image.
     expect(out.tracks.map((t: { cd: { index01: string } }) => t.cd.index01)).toEqual(cue.tracks.map((t) => cueTimeOf(t.indexes[1]!)));
     for (const t of out.tracks) expect(t.pass, t.input).toBe(true);
-  });
+  }, 240_000);
 });
 
 interface CueTrack {

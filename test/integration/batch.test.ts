@@ -135,7 +135,7 @@ describe('lathe batch', () => {
     const again = JSON.parse(lathe(['batch', ...args, '--json']).stdout);
     expect(again.counts.reused).toBe(TRACKS);
     expect(again.counts.done).toBe(0);
-  });
+  }, 240_000);
 
   it('cancels on Ctrl-C without leaving anything half-made', async () => {
     const out = at('cancel');
@@ -153,5 +153,5 @@ describe('lathe batch', () => {
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
     const summary = JSON.parse(readFileSync(join(out, 'batch-summary.json'), 'utf8'));
     expect(summary.counts.cancelled).toBe(TRACKS - records.length);
-  });
+  }, 240_000);
 });

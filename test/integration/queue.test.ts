@@ -96,7 +96,7 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
     for (let i = 0; i < 200 && !(await redisPing(port)); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await redisPing(port), 'redis-server did not start').toBe(true);
     url = `redis://127.0.0.1:${port}`;
-  });
+  }, 240_000);
 
   it('a killed worker’s job is taken over; every deliverable exists exactly once and passes', async () => {
     const out = at('out');
@@ -150,7 +150,7 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
 
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
-  });
+  }, 240_000);
 });
 
 describe('a queue that is not there', () => {
@@ -162,5 +162,5 @@ describe('a queue that is not there', () => {
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toBe(`lathe: cannot reach Redis at 127.0.0.1:${port} (ECONNREFUSED); is redis-server running there?\n`);
     }
-  });
+  }, 240_000);
 });
