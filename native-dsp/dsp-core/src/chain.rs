@@ -82,6 +82,10 @@ pub struct Chain {
     stages: Vec<Stage>,
     a: Vec<Vec<f32>>,
     b: Vec<Vec<f32>>,
+    /// Frames that have entered the limiter, and where the programme ends at its input (set by
+    /// `end_programme_at`): from there on the limiter is fed silence.
+    limiter_input: u64,
+    limiter_input_end: Option<u64>,
 }
 
 impl Chain {
@@ -149,7 +153,24 @@ impl Chain {
             stages,
             a: vec![vec![0.0; CHUNK]; channels],
             b: vec![vec![0.0; CHUNK]; channels],
+            limiter_input: 0,
+            limiter_input_end: None,
         })
+    }
+
+    /// Says the programme is `input_frames` long. The flush that follows feeds silence, but the
+    /// stages before the limiter answer it with tails (EQ ringing, reverb, delay) that the aligned
+    /// output then cuts off; the limiter must see what the meter sees after the last sample,
+    /// silence, or its look-ahead protects a continuation that never reaches the file and the cut
+    /// itself overshoots the ceiling.
+    pub fn end_programme_at(&mut self, input_frames: u64) {
+        let before: usize = self
+            .stages
+            .iter()
+            .take_while(|s| !matches!(s, Stage::Limiter(_)))
+            .map(Stage::latency_frames)
+            .sum();
+        self.limiter_input_end = Some(input_frames + before as u64);
     }
 
     pub fn channels(&self) -> usize {
@@ -193,6 +214,15 @@ impl Chain {
             }
             // Each stage reads `a` and writes `b`, then the two swap.
             for stage in self.stages.iter_mut() {
+                if let Stage::Limiter(_) = stage {
+                    if let Some(end) = self.limiter_input_end {
+                        let from = end.saturating_sub(self.limiter_input).min(n as u64) as usize;
+                        for a in self.a.iter_mut() {
+                            a[from..n].fill(0.0);
+                        }
+                    }
+                    self.limiter_input += n as u64;
+                }
                 let ins: Vec<&[f32]> = self.a.iter().map(|p| &p[..n]).collect();
                 let mut outs: Vec<&mut [f32]> = self.b.iter_mut().map(|p| &mut p[..n]).collect();
                 stage.process(&ins, &mut outs)?;
@@ -281,6 +311,7 @@ impl OfflineRender {
         if self.finished {
             return Ok(());
         }
+        self.chain.end_programme_at(self.input_frames);
         let zeros = vec![0f32; CHUNK];
         while self.output_frames < self.input_frames {
             let owed = (self.input_frames - self.output_frames) as usize + self.skip;
@@ -379,8 +410,12 @@ mod tests {
     fn one_non_finite_input_sample_does_not_silence_the_rest() {
         // A NaN kept in a biquad's memory would stay there for good; the chain takes NaN and
         // ±Inf as silence, so the programme after them comes through as without them.
+        let mut eq = EqParams::default();
+        eq.high_pass.enabled = true;
+        eq.peaks[1].enabled = true;
+        eq.peaks[1].gain_db = 3.0;
         let params = ChainParams {
-            eq: Some(EqParams::default()),
+            eq: Some(eq),
             compressor: Some(CompressorParams::default()),
             limiter: Some(LimiterParams::default()),
             ..ChainParams::default()
@@ -404,6 +439,44 @@ mod tests {
         let tail = |x: &[f32]| x[20_000..].iter().map(|v| v * v).sum::<f32>();
         for c in 0..2 {
             assert!(tail(&b[c]) > 0.5 * tail(&a[c]), "channel {c} went quiet");
+        }
+    }
+
+    #[test]
+    fn a_programme_cut_under_a_delay_tail_stays_under_the_ceiling() {
+        // A sine ending at its peak, with a delay whose echoes go on past the end: the file ends
+        // with a cut, and the limiter must have limited for that cut, not for the echoes.
+        let params = ChainParams {
+            delay: Some(DelayParams {
+                mix: 0.3,
+                ..DelayParams::default()
+            }),
+            reverb: Some(ReverbParams {
+                mix: 0.2,
+                ..ReverbParams::default()
+            }),
+            limiter: Some(LimiterParams {
+                input_gain_db: 6.0,
+                ..LimiterParams::default()
+            }),
+            ..ChainParams::default()
+        };
+        let ceiling = 10f64.powf(LimiterParams::default().ceiling_dbtp / 20.0);
+        for len in [36_000, 36_012, 36_024, 36_036] {
+            let x: Vec<f32> = (0..len)
+                .map(|i| {
+                    (0.5 * (2.0 * std::f64::consts::PI * 997.0 * i as f64 / 48_000.0).sin()) as f32
+                })
+                .collect();
+            let out = render(&params, &[x.clone(), x], 4096);
+            let mut meter = crate::truepeak::TruePeakMeter::new(48_000.0, 2).unwrap();
+            meter.process(&[&out[0], &out[1]]).unwrap();
+            meter.flush();
+            let peak = meter.true_peaks().into_iter().fold(0.0, f64::max);
+            assert!(
+                peak <= ceiling * 1.0001,
+                "length {len}: {peak} over {ceiling}"
+            );
         }
     }
 
