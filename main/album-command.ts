@@ -88,6 +88,16 @@ export function readAlbumList(list: string): AlbumDocument {
   return album;
 }
 
+/** `REF` or `REF:WEIGHT` (a weight is a positive number after the last colon). */
+function parseReferences(list: string[]): { file: string; weight: number }[] {
+  return list.map((item) => {
+    const m = item.match(/^(.*):(\d+(?:\.\d+)?)$/);
+    const weight = m ? Number(m[2]) : 1;
+    if (!(weight > 0)) throw new LatheError('USAGE', `--reference ${item}: the weight must be a positive number`);
+    return { file: m ? m[1]! : item, weight };
+  });
+}
+
 export async function albumCommand(args: string[], appVersion: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -105,6 +115,8 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       title: { type: 'string' },
       performer: { type: 'string' },
       name: { type: 'string' },
+      assistant: { type: 'boolean', default: false },
+      reference: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -128,9 +140,38 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
   }
   if (values.title !== undefined) album.title = values.title;
   if (values.performer !== undefined) album.performer = values.performer;
+  const shared = readChain(values.chain);
+  const say = values.json ? () => {} : (m: string) => process.stderr.write(`  ${m}\n`);
+  if (values.assistant || values.reference?.length) {
+    // Each track without a chain of its own gets the assistant's proposal, and then (with
+    // --reference) its tone, dynamics and width moved toward the references; the album's
+    // loudness policy sets the levels afterwards.
+    const references = parseReferences(values.reference ?? []);
+    let assistant: typeof import('./core/assistant/assist.js') | undefined;
+    try {
+      for (const t of album.tracks) {
+        let chain = t.chain ?? shared;
+        if (values.assistant && !t.chain) {
+          assistant ??= await import('./core/assistant/assist.js');
+          say(`asking the assistant about ${t.file}`);
+          chain = await assistant.assistantChainFor(t.file, { profile: values.profile });
+        }
+        if (references.length) {
+          const { FULL_MATCH } = await import('./core/matching/match.js');
+          const { matchFile } = await import('./core/matching/run.js');
+          const matched = await matchFile(t.file, { references, amounts: { ...FULL_MATCH, loudness: 0 }, chain, appVersion, onProgress: say });
+          for (const w of matched.plan.warnings) process.stderr.write(`lathe: warning: ${t.file}: ${w}\n`);
+          chain = matched.plan.chain;
+        }
+        t.chain = chain;
+      }
+    } finally {
+      if (assistant) await (await import('./core/assistant/model.js')).releaseAssistantModel();
+    }
+  }
   const result = await masterAlbum(album, targets, {
     outDir: resolve(values.out),
-    chain: readChain(values.chain),
+    chain: shared,
     policy,
     ...(values.anchor ? { anchor: values.anchor } : {}),
     ...(values.profile ? { profile: getProfile(values.profile) } : {}),
@@ -138,7 +179,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
     codecChecks,
     ...(values.name ? { name: values.name } : {}),
     appVersion,
-    onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`),
+    onProgress: say,
   });
   if (values.json) {
     process.stdout.write(

@@ -50,7 +50,8 @@ Usage:
                                    it learned; master FILE --assistant masters with the proposal
   lathe targets [--json]           the delivery targets and their specs
   lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
-              [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--gap SECONDS] [--json]
+              [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--gap SECONDS]
+              [--assistant] [--reference REF[:WEIGHT] …] [--json]
                                    master an album: one gain for all tracks so their relative
                                    loudness is kept (anchored on the loudest track or --anchor),
                                    or each track to the target (per-track); consistency QC with
