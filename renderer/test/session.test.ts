@@ -219,6 +219,43 @@ describe('SessionState', () => {
     expect(bridge.calls.some((c) => c.channel === 'session:recover')).toBe(true);
   });
 
+  it('takes snapshots after the session’s own, morphs the ones taken here, recalls saved ones through the engine', async () => {
+    let saved = [{ name: 'from last week', createdAt: '2026-11-30T10:00:00Z' }];
+    const summary = () => ({
+      name: 'test', path: null, dirty: false, track: null, missingTrack: null, references: [], snapshots: saved,
+      exportSettings: { targets: ['spotify'], profile: null, codecChecks: 'full' as const, maxLimitingDb: 6 }, playheadSeconds: 0,
+    });
+    const old = defaultChain();
+    old.eq.inputGainDb = -3;
+    const { bridge, s } = session({
+      'session:get': summary,
+      'demo:open': () => Promise.reject(refusal('NOT_AVAILABLE', 'no demo here')),
+      'snapshot:take': ({ name }) => {
+        saved = [...saved, { name, createdAt: '2026-12-06T00:00:00Z' }];
+        return summary();
+      },
+      'snapshot:restore': ({ index }) => {
+        expect(index).toBe(0);
+        return { chain: old, canUndo: true, canRedo: false };
+      },
+    });
+    await s.start();
+    await s.takeSnapshot('A');
+    bridge.emit('session:changed', summary());
+    s.edit('eq.inputGainDb', 4);
+    await settle();
+    await s.takeSnapshot('B');
+    bridge.emit('session:changed', summary());
+    expect(s.snapshotNames).toEqual(['from last week', 'A', 'B']);
+    s.morph(1, 2, 0.5);
+    await settle();
+    const last = bridge.calls.filter((c) => c.channel === 'chain:set').at(-1)!;
+    expect(last.payload).toMatchObject({ coalesceKey: 'morph', chain: { eq: { inputGainDb: 2 } } });
+    s.recallSnapshot(0);
+    await settle();
+    expect(s.valueAt('eq.inputGainDb')).toBe(-3);
+  });
+
   it('morphs two chains: numbers in between, switches from the nearer end', () => {
     const a = defaultChain();
     const b = defaultChain();

@@ -262,6 +262,43 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await page.selectOption('select[aria-label="Hear it as a platform plays it"]', '');
   }, LONG);
 
+  it('stores snapshots and morphs between them; a blind test hides A and B until the reveal', async () => {
+    const gain = () => page.locator('tr[data-path="eq.inputGainDb"] input[type=number]');
+    await page.keyboard.press('1');
+    const a0 = Number(await gain().inputValue());
+    await page.keyboard.press('5');
+    await page.click('button[aria-label="Store the current chain as snapshot A"]');
+    await page.waitForSelector('button[aria-label="Recall snapshot A"]');
+    await page.keyboard.press('1');
+    await gain().fill(String(a0 + 4));
+    await gain().press('Enter');
+    await expect.poll(() => gain().inputValue()).toBe((a0 + 4).toFixed(1));
+    await page.locator('body').click({ position: { x: 5, y: 880 } });
+    await page.keyboard.press('5');
+    await page.click('button[aria-label="Store the current chain as snapshot B"]');
+    await page.waitForSelector('button[aria-label="Recall snapshot B"]');
+    // Half way from A to B: the input gain half way too, sent to the engine as the chain.
+    await page.locator('input[aria-label="Morph amount"]').evaluate((el) => {
+      const input = el as unknown as { value: string; dispatchEvent(e: unknown): boolean };
+      input.value = '0.5';
+      input.dispatchEvent(new (globalThis as unknown as { Event: new (t: string, o: object) => unknown }).Event('input', { bubbles: true }));
+    });
+    await expect.poll(async () => (await probe.api['chain:get']({})).chain.eq.inputGainDb).toBeCloseTo(a0 + 2, 6);
+    await shot('snapshots');
+
+    await page.locator('body').click({ position: { x: 5, y: 880 } });
+    await page.click('button:has-text("Blind")');
+    await page.keyboard.press('a');
+    await page.click('button[title="I prefer X"]');
+    await page.click('button:has-text("Reveal")');
+    const x = (await text('button[title^="Listen to X"]')).replace(/^X\s*=\s*/, '');
+    expect(['Original', 'Master']).toContain(x);
+    expect(await text('[data-testid=blind-verdict]')).toBe(`You preferred ${x}`);
+    // Listening to X played the source behind it.
+    await page.click('button:has-text("End blind test")');
+    expect(await page.locator(`[data-testid=source-${x === 'Original' ? 'A' : 'B'}]`).getAttribute('aria-checked')).toBe('true');
+  }, LONG);
+
   it('exports to Spotify: the job completes with progress, and every rule passes', async () => {
     await page.keyboard.press('6');
     await page.waitForSelector('[data-testid=target-spotify]');

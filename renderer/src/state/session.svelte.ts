@@ -69,7 +69,9 @@ export class SessionState {
   #proposalMessage = $state('');
   #matches = $state.raw<Record<string, MatchView>>({});
   #matching = $state<string | null>(null);
-  #snapshots = $state.raw<Snapshot[]>([]);
+  /** Chains of the snapshots taken here, by the session's snapshot index (sparse: a saved session's
+   *  own snapshots are recalled by the engine). */
+  #snapshots = $state.raw<(Snapshot | undefined)[]>([]);
   /** The chain a proposal or match started from: per-aspect amounts blend from it. */
   #blendBase: ChainDocument | null = null;
   #view = $state<View>('parameters');
@@ -572,17 +574,34 @@ export class SessionState {
   async takeSnapshot(name: string): Promise<void> {
     if (!this.#chain) return;
     const chain = this.#chain;
+    const index = this.snapshotNames.length;
     try {
       await this.api['snapshot:take']({ name });
-      this.#snapshots = [...this.#snapshots, { name, chain }];
+      const next = [...this.#snapshots];
+      next[index] = { name, chain };
+      this.#snapshots = next;
     } catch (e) {
       this.notices.error('Could not store the snapshot', e);
     }
   }
 
+  /** The session's snapshots: those taken here (with their chains, so they can be morphed) and
+   *  those a saved session brought (recalled by the engine). */
+  get snapshotNames(): string[] {
+    const saved = this.#summary?.snapshots.map((s) => s.name) ?? [];
+    return saved.length >= this.#snapshots.length ? saved : this.#snapshots.map((s, i) => s?.name ?? saved[i] ?? '');
+  }
+
   recallSnapshot(index: number): void {
     const s = this.#snapshots[index];
-    if (s) this.setChain(s.chain);
+    if (s) {
+      this.setChain(s.chain);
+      return;
+    }
+    this.api['snapshot:restore']({ index }).then(
+      (state) => this.#adoptChain(state.chain, state.canUndo, state.canRedo),
+      (e) => this.notices.error('Could not recall the snapshot', e),
+    );
   }
 
   /** Sets the chain between snapshots a and b (amount 0…1): every number interpolated, switches
