@@ -64,6 +64,7 @@ export async function batchCommand(args: string[], appVersion: string): Promise<
       'codec-checks': { type: 'string' },
       jobs: { type: 'string' },
       queue: { type: 'string' },
+      verify: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -84,6 +85,7 @@ export async function batchCommand(args: string[], appVersion: string): Promise<
     codecChecks,
     outDir: resolve(values.out),
     appVersion,
+    verify: values.verify,
   };
   const inputs = positionals.map((p) => resolve(p));
   // Ctrl-C cancels: nothing half-made is left, and the next run resumes. A second one quits.

@@ -57,9 +57,10 @@ Usage:
                                    or each track to the target (per-track); consistency QC with
                                    outliers named; for cd, one image WAV + CUE sheet dithered once
   lathe batch FILES… --targets LIST --out DIR [--jobs N] [--chain CHAIN.json] [--profile NAME]
-              [--codec-checks full|none] [--queue redis://HOST:PORT] [--json]
+              [--codec-checks full|none] [--queue redis://HOST:PORT] [--verify] [--json]
                                    master many files in parallel; an interrupted batch resumes
-                                   where it stopped; batch-summary.{html,csv,json} in DIR;
+                                   where it stopped (--verify rereads finished files to check
+                                   their SHA-256); batch-summary.{html,csv,json} in DIR;
                                    --queue enqueues on Redis for lathe workers and follows them
   lathe worker --queue redis://HOST:PORT [--concurrency N]
                                    run batch jobs from the queue (as many workers as machines)

@@ -3,7 +3,7 @@
 // counts only while its file is intact; CUE times are mm:ss:ff at 75 frames a second; ISRCs and
 // CD-Text are refused with the field and the reason.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalJson, deliverableKey, planBatch, recordsDir, verifiedRecord, type BatchSettings } from '../../main/core/batch/batch.js';
@@ -56,6 +56,28 @@ describe('batch keys and records', () => {
     writeFileSync(join(recordsDir(out), 'k1.json'), JSON.stringify(record).slice(0, 40));
     expect(await verifiedRecord(out, 'k1')).toBeNull();
     expect(await verifiedRecord(out, 'missing')).toBeNull();
+  });
+
+  it('trusts an unchanged size and time without rereading, unless asked to verify', async () => {
+    const out = join(scratch.dir, 'records-mtime');
+    mkdirSync(recordsDir(out), { recursive: true });
+    const file = join(out, 'y.cd.wav');
+    const body = Buffer.from('sixteen-bit audio');
+    writeFileSync(file, body);
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const sha = createHash('sha256').update(body).digest('hex');
+    const record = { schema: 'lathe.batch-record', version: 1, key: 'k2', input: '/y.wav', inputSha256: '0', chainSha256: '0', target: 'cd', files: [{ path: 'y.cd.wav', size: body.length, sha256: sha, mtimeMs: statSync(file).mtimeMs }], pass: true, integratedLufs: -10, truePeakDbtp: -0.4, summary: '', finishedAt: '', producedBy: '' };
+    writeFileSync(join(recordsDir(out), 'k2.json'), JSON.stringify(record));
+    expect((await verifiedRecord(out, 'k2'))?.key).toBe('k2');
+    // Rewritten with other bytes of the same size: the time moved, so the bytes are read: not done.
+    writeFileSync(file, Buffer.from('sixteen-bit audiO'));
+    utimesSync(file, 1_700_000_100, 1_700_000_100);
+    expect(await verifiedRecord(out, 'k2')).toBeNull();
+    // Even with the old time put back, --verify reads the bytes and refuses them.
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    expect(await verifiedRecord(out, 'k2', { verify: true })).toBeNull();
+    writeFileSync(file, body);
+    expect((await verifiedRecord(out, 'k2', { verify: true }))?.key).toBe('k2');
   });
 
   it('refuses two inputs whose deliverables would share a name, naming both', async () => {

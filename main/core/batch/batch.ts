@@ -32,6 +32,9 @@ export interface BatchSettings {
   /** The output folder (absolute): deliverables, reports, records and the summary. */
   outDir: string;
   appVersion: string;
+  /** Read every finished deliverable again to check its SHA-256, even when its size and time are
+   *  unchanged (slower; for storage that may corrupt files in place). */
+  verify?: boolean;
 }
 
 /** One input with the targets it still needs: what a pool slot or a queue worker runs. */
@@ -55,7 +58,9 @@ export interface DeliverableRecord {
   chainSha256: string;
   target: string;
   /** Paths relative to the output folder; the deliverable first, then its reports. */
-  files: { path: string; size: number; sha256: string }[];
+  /** mtimeMs: the file's modification time once in place (a rename keeps it); while size and
+   *  time are unchanged the file is taken as intact without reading it again. */
+  files: { path: string; size: number; sha256: string; mtimeMs?: number }[];
   pass: boolean;
   integratedLufs: number | null;
   truePeakDbtp: number | null;
@@ -155,7 +160,7 @@ function writeAtomic(path: string, text: string): void {
 }
 
 /** The record of `key` when the files it names are all there, intact; null otherwise. */
-export async function verifiedRecord(outDir: string, key: string): Promise<DeliverableRecord | null> {
+export async function verifiedRecord(outDir: string, key: string, options: { verify?: boolean } = {}): Promise<DeliverableRecord | null> {
   const path = join(recordsDir(outDir), `${key}.json`);
   if (!existsSync(path)) return null;
   let record: DeliverableRecord;
@@ -167,12 +172,17 @@ export async function verifiedRecord(outDir: string, key: string): Promise<Deliv
   if (record.schema !== 'lathe.batch-record' || record.key !== key || !Array.isArray(record.files) || record.files.length === 0) return null;
   for (const f of record.files) {
     const file = join(outDir, f.path);
+    let info;
     try {
-      if (statSync(file).size !== f.size) return null;
+      info = statSync(file);
     } catch {
       return null;
     }
-    if ((await sha256File(file)) !== f.sha256) return null;
+    if (info.size !== f.size) return null;
+    // Anything that rewrote the file changed its time; then (or with verify) read it all.
+    if (options.verify || f.mtimeMs === undefined || info.mtimeMs !== f.mtimeMs) {
+      if ((await sha256File(file)) !== f.sha256) return null;
+    }
   }
   return record;
 }
@@ -210,7 +220,7 @@ export async function planBatch(inputs: string[], settings: BatchSettings): Prom
     const pending: { targetId: string; key: string }[] = [];
     for (const targetId of settings.targetIds) {
       const key = deliverableKey(name, inputSha256, settings, targetId);
-      const record = await verifiedRecord(settings.outDir, key);
+      const record = await verifiedRecord(settings.outDir, key, { verify: settings.verify });
       if (record) reused.push(outcomeFromRecord(settings.outDir, record, 'reused'));
       else pending.push({ targetId, key });
     }
@@ -259,11 +269,12 @@ export async function processUnit(unit: BatchUnit, run: UnitRunner, signal: Abor
       const report = JSON.parse(readFileSync(join(work, reportName), 'utf8')) as DeliveryReport;
       const deliverableName = basename(report.deliverable.file);
       const names = [deliverableName, reportName, `${stem}report.html`].filter((n) => made.includes(n));
-      const files = [];
+      const files: DeliverableRecord['files'] = [];
       for (const n of names) files.push({ path: n, size: statSync(join(work, n)).size, sha256: n === deliverableName ? report.deliverable.sha256 : await sha256File(join(work, n)) });
       // Files first (each rename is atomic), the record last: a crash in between leaves no
       // record, so the deliverable is made again and renamed over what is there.
       for (const n of names) renameSync(join(work, n), join(outDir, n));
+      for (const f of files) f.mtimeMs = statSync(join(outDir, f.path)).mtimeMs;
       const record: DeliverableRecord = {
         schema: 'lathe.batch-record',
         version: 1,
