@@ -192,6 +192,33 @@ describe('SessionState', () => {
     expect(s.playback.platform).toBeNull();
   });
 
+  it('opens a saved session by upload: its track is named when it has to be handed over again', async () => {
+    const bridge = mockBridge({
+      'session:open': ({ fileId }) => {
+        expect(fileId).toBe('file-sess');
+        return {
+          name: 'album master', path: null, dirty: false, track: null, missingTrack: 'song.wav', references: [], snapshots: [],
+          exportSettings: { targets: ['apple-music'], profile: null, codecChecks: 'full', maxLimitingDb: 4 }, playheadSeconds: 12,
+        };
+      },
+    });
+    const uploads: string[] = [];
+    const s = new SessionState({
+      api: bridge.api,
+      decode: null,
+      playback: new PlaybackState({ audio: null }),
+      upload: async (f) => {
+        uploads.push(f.name);
+        return { fileId: 'file-sess', name: f.name, sizeBytes: f.size, origin: 'upload' };
+      },
+    });
+    await s.start();
+    await s.openSession(new File(['{}'], 'album master.lathe'));
+    expect(uploads).toEqual(['album master.lathe']);
+    expect(s.summary?.missingTrack).toBe('song.wav');
+    expect(s.exporter.settings).toMatchObject({ targets: ['apple-music'], maxLimitingDb: 4 });
+  });
+
   it('offers an autosaved session at start and recovers it', async () => {
     const { bridge, s } = await (async () => {
       const r = session({

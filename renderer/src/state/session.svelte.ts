@@ -212,6 +212,7 @@ export class SessionState {
         else if (command === 'export') this.setView('export');
         else if (command === 'open') void this.choose('track');
         else if (command === 'open-reference') void this.choose('reference');
+        else if (command === 'open-session') void this.openSession();
         else if (command === 'save-session' || command === 'save-session-as') void this.saveSession();
       }),
     );
@@ -614,6 +615,24 @@ export class SessionState {
       this.setChain(validateChain(morphChains(from, to, amount)), 'morph');
     } catch (e) {
       this.notices.error('The morph gave an invalid chain', e);
+    }
+  }
+
+  /** Opens a saved session: browser mode uploads the .lathe file, Electron asks with its dialog. */
+  async openSession(file?: File): Promise<void> {
+    try {
+      let fileId: string | undefined;
+      if (file && this.#upload) fileId = (await this.#upload(file)).fileId;
+      else fileId = (await this.api['file:choose']({ purpose: 'session' }))[0]?.fileId;
+      if (!fileId) return;
+      const summary = await this.api['session:open']({ fileId });
+      this.#snapshots = [];
+      this.#matches = {};
+      this.#adoptSummary(summary);
+      if (summary.track) await this.#trackOpened(summary.track);
+      else await this.#refreshChain();
+    } catch (e) {
+      this.notices.error(`Could not open the session${file ? ` ${file.name}` : ''}`, e);
     }
   }
 
