@@ -70,6 +70,8 @@ export interface AlbumOptions {
   codecChecks?: 'full' | 'none';
   /** The stem of the album's own files (album.json report, CD image and CUE); "album" by default. */
   name?: string;
+  /** Tracks mastered at once (default 2). */
+  concurrency?: number;
   appVersion: string;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
@@ -160,8 +162,30 @@ function validateAlbum(album: AlbumDocument): void {
   if (album.gapSeconds !== undefined && !(album.gapSeconds >= 0 && album.gapSeconds <= 60)) throw new LatheError('USAGE', 'gapSeconds must be from 0 to 60');
 }
 
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+}
+
 export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[], options: AlbumOptions): Promise<AlbumResult> {
   validateAlbum(album);
+  // Tracks after the anchor are mastered side by side: much of a master's time is ffmpeg (the
+  // deliverable's encode, its decode and measurement, the platform codecs), which runs in
+  // processes of its own beside the DSP.
+  const concurrency = options.concurrency ?? Number(process.env.LATHE_ALBUM_CONCURRENCY ?? 2);
   if (!targets.length) throw new LatheError('USAGE', 'an album needs at least one target');
   const say = (m: string) => options.onProgress?.(m);
   const outDir = resolve(options.outDir);
@@ -228,17 +252,20 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
         // The album's level is where the anchor actually landed (it may fall short of the target
         // when its limiting allowance runs out); every other track keeps its distance from it.
         const albumLevel = first.integratedLufs ?? anchorRequested;
-        for (const [i, t] of tracks.entries()) {
-          if (i === anchorIndex) continue;
+        await inParallel([...tracks.keys()].filter((i) => i !== anchorIndex), concurrency, async (i) => {
+          const t = tracks[i]!;
           if (t.preLimiterLufs === null) {
             done.set(i, { result: await run(t, base), requested: anchorRequested });
-            continue;
+            return;
           }
           const requested = albumLevel + (t.preLimiterLufs - anchor.preLimiterLufs!);
           done.set(i, { result: await run(t, withLoudness(base, requested)), requested });
-        }
+        });
       } else {
-        for (const [i, t] of tracks.entries()) done.set(i, { result: await run(t, base), requested: resolveIntegratedLufs(base, { profile: options.profile, mono: t.prepared.probe.channels === 1 }) });
+        await inParallel([...tracks.keys()], concurrency, async (i) => {
+          const t = tracks[i]!;
+          done.set(i, { result: await run(t, base), requested: resolveIntegratedLufs(base, { profile: options.profile, mono: t.prepared.probe.channels === 1 }) });
+        });
       }
       let analyses: { input: string; analysis: AnalysisResult }[] = tracks.map((t, i) => ({ input: t.input, analysis: done.get(i)!.result.analysis }));
       if (isCd) {
