@@ -7,6 +7,8 @@ import { escapeHtml } from '../delivery/report-html.js';
 import type { AlbumResult } from './album.js';
 
 const n = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '—' : x.toFixed(d));
+/** +0.03 / −0.02, and 0.00 (not −0.00) when it rounds to nothing. */
+const signed = (x: number) => (Math.abs(x) < 0.005 ? '0.00' : `${x > 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`);
 
 export function renderAlbumHtml(result: AlbumResult, meta: { title: string | null; performer: string | null; appVersion: string; createdAt: string }): string {
   const outDir = dirname(result.report);
@@ -16,7 +18,7 @@ export function renderAlbumHtml(result: AlbumResult, meta: { title: string | nul
     .map((target) => {
       const rows = result.tracks
         .filter((t) => t.target === target)
-        .map((t) => `<tr class="${t.pass ? 'pass' : 'fail'}"><td>${escapeHtml(basename(t.input))}${t.input === result.anchor ? ' <em>(anchor)</em>' : ''}</td><td class="n">${n(t.requestedLufs)}</td><td class="n">${n(t.integratedLufs)}</td><td class="n">${t.errorLu === null ? '—' : `${t.errorLu >= 0 ? '+' : ''}${t.errorLu.toFixed(2)}`}</td><td class="n">${n(t.truePeakDbtp)}</td><td class="v">${t.pass ? 'pass' : 'fail'}</td><td>${t.cd ? `track ${t.cd.number}, INDEX 01 ${t.cd.index01}` : link(t.file)}</td><td>${t.report ? link(t.report.replace(/\.json$/, '.html')) : '—'}</td></tr>`)
+        .map((t) => `<tr class="${t.pass ? 'pass' : 'fail'}"><td>${escapeHtml(basename(t.input))}${t.input === result.anchor ? ' <em>(anchor)</em>' : ''}</td><td class="n">${n(t.requestedLufs)}</td><td class="n">${n(t.integratedLufs)}</td><td class="n">${t.errorLu === null ? '—' : signed(t.errorLu)}</td><td class="n">${n(t.truePeakDbtp)}</td><td class="v">${t.pass ? 'pass' : 'fail'}</td><td>${t.cd ? `track ${t.cd.number}, INDEX 01 ${t.cd.index01}` : link(t.file)}</td><td>${t.report ? link(t.report.replace(/\.json$/, '.html')) : '—'}</td></tr>`)
         .join('\n');
       return `<h3>${escapeHtml(target)}</h3><table><thead><tr><th>track</th><th>requested (LUFS)</th><th>achieved (LUFS)</th><th>error (LU)</th><th>true peak (dBTP)</th><th>verdict</th><th>deliverable</th><th>report</th></tr></thead><tbody>${rows}</tbody></table>`;
     })
