@@ -194,10 +194,12 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
   const work = mkdtempSync(join(tmpdir(), 'lathe-album-'));
   try {
     // Every track measured, hashed and run once through its chain's stages before the limiter.
-    const tracks: PreparedTrack[] = [];
-    for (const [i, spec] of album.tracks.entries()) {
+    // Every file checked before any work starts, so a typo in track 12 does not cost eleven tracks.
+    for (const spec of album.tracks) await checkSourceFile(resolve(spec.file));
+    const tracks: PreparedTrack[] = new Array<PreparedTrack>(album.tracks.length);
+    await inParallel([...album.tracks.keys()], concurrency, async (i) => {
+      const spec = album.tracks[i]!;
       const input = resolve(spec.file);
-      await checkSourceFile(input);
       say(`preparing track ${i + 1}/${album.tracks.length}: ${basename(input)}`);
       const probe = await probeFile(input, options.signal);
       const chain = spec.chain ?? options.chain;
@@ -206,8 +208,8 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
       const [analysis, sha256, prepared] = await Promise.all([analyzeFile(input, { signal: options.signal, includeSpectrogram: true }), sha256File(input), prepareForLimiter(probe, chain, dir, { signal: options.signal })]);
       const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
       await renderPrepared(prepared, { ...chain, limiter: { ...chain.limiter, enabled: false }, dither: { ...chain.dither, enabled: false } }, null, { signal: options.signal, analyzer: meter });
-      tracks.push({ spec, input, chain, analysis, sha256, prepared, preLimiterLufs: dsp.analyzerFinish(meter).loudness.integratedLufs });
-    }
+      tracks[i] = { spec, input, chain, analysis, sha256, prepared, preLimiterLufs: dsp.analyzerFinish(meter).loudness.integratedLufs };
+    });
     let anchorIndex = -1;
     if (options.policy === 'anchor') {
       if (options.anchor !== undefined) {
