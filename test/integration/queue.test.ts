@@ -6,7 +6,7 @@
 // batch again does nothing: the jobs are idempotent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { lathe, latheBin, scratchDir } from '../helpers/cli.js';
@@ -109,10 +109,15 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
     // Kill worker A in the middle of its first job.
     const started = await a.waitFor(/^start unit-/);
     const victimJob = started.split(' ')[1]!;
-    await new Promise((r) => setTimeout(r, 200));
+    // Mid-job: its private work folder (named with its process id) is there.
+    const workDir = join(out, '.lathe-batch', 'work');
+    const aFolder = () => (existsSync(workDir) ? readdirSync(workDir).filter((d) => d.includes(`-${a.child.pid}-`)) : []);
+    for (let i = 0; i < 400 && aFolder().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(a.lines.some((l) => l.startsWith(`done ${victimJob}`)), 'worker A finished before it was killed').toBe(false);
     a.child.kill('SIGKILL');
     await a.exited;
+    const partial = aFolder();
+    expect(partial, 'the killed worker left its partial work').toHaveLength(1);
 
     const code = await batch.exited;
     expect(code, batch.stderr()).toBe(0);
@@ -134,7 +139,7 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
     const flacs = readdirSync(out).filter((f) => f.endsWith('.flac')).sort();
     expect(flacs).toEqual(inputs.map((i) => i.replace(/^.*\//, '').replace(/\.wav$/, '.spotify.flac')).sort());
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
-    expect(readdirSync(join(out, '.lathe-batch', 'work'))).toEqual([]);
+    expect(readdirSync(join(out, '.lathe-batch', 'work')), 'the partial work was discarded').toEqual([]);
     for (const d of result.deliverables) {
       const ff = ffmpegEbur128(d.file);
       expect(Math.abs(ff.integratedLufs - -14), `${d.file} I ${ff.integratedLufs}`).toBeLessThanOrEqual(0.15);
