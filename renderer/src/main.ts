@@ -10,6 +10,7 @@ openDoor()
   .then((door) => {
     const session = new SessionState({ api: door.api, ...(door.upload ? { upload: door.upload } : {}) });
     mount(App, { target, props: { session } });
+    door.onDisconnect?.(() => session.notices.error('Lathe’s engine is not reachable', { code: 'DISCONNECTED', message: 'the connection to the engine closed' }));
     window.addEventListener('error', (e) => door.api.send('log:error', { message: String(e.message).slice(0, 2000) }));
   })
   .catch((e: Error) => {

@@ -57,6 +57,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
   let page: Page;
   let probe: BrowserClient;
   const consoleErrors: string[] = [];
+  let stopped = false;
 
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
   const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
@@ -95,7 +96,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
   afterAll(async () => {
     await browser?.close();
     probe?.close();
-    await server?.close();
+    if (!stopped) await server?.close();
     await studio?.close();
     scratch.cleanup();
   }, LONG);
@@ -320,4 +321,12 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
   it('logged no console errors on the way', () => {
     expect(consoleErrors).toEqual([]);
   });
+
+  it('says so, with what to do, when the engine stops', async () => {
+    await server.close();
+    stopped = true;
+    const alert = page.locator('[role=alert]', { hasText: 'not reachable' });
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toMatch(/start `lathe serve` again and reload this page/);
+  }, LONG);
 });

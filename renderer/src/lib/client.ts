@@ -11,16 +11,31 @@ export interface Door {
   mode: 'electron' | 'browser';
   /** Browser mode: hands a file to the engine by upload. Electron: undefined (use file:choose or drops). */
   upload?: (file: File) => Promise<FileInfo>;
+  /** Browser mode: called once if the connection to the engine closes (the server stopped). */
+  onDisconnect?: (listener: () => void) => void;
 }
 
 export async function openDoor(): Promise<Door> {
   const w = window as unknown as { lathe?: LatheApi };
   if (w.lathe) return { api: w.lathe, mode: 'electron' };
-  const client = await connect(location.href, (url) => new WebSocket(url));
+  let lost: (() => void) | null = null;
+  let closed = false;
+  const client = await connect(location.href, (url) => {
+    const ws = new WebSocket(url);
+    ws.addEventListener('close', () => {
+      closed = true;
+      lost?.();
+    });
+    return ws;
+  });
   const token = new URL(location.href).searchParams.get('token');
   return {
     api: client.api,
     mode: 'browser',
+    onDisconnect(listener) {
+      lost = listener;
+      if (closed) listener();
+    },
     async upload(file: File) {
       const q = new URLSearchParams({ name: file.name });
       if (token) q.set('token', token);
