@@ -282,7 +282,14 @@ export const invoke = {
   /** Forgets the habits the assistant learned from this user's exports (one profile, or all). */
   'assistant:resetHabits': { request: v.object({ profile: v.optional(v.string({ max: 64 })) }), response: v.object({ reset: v.boolean() }) },
   /** A chain that moves the track's tonal balance and loudness toward a reference. */
-  'match:reference': { request: v.object({ referenceFileId: id() }), response: v.object({ chain: v.chain(), summary: v.string() }) },
+  'match:reference': {
+    request: v.object({
+      referenceFileId: id(),
+      /** A weighted blend of references instead (weights 0…1, relative; a weight of 0 leaves that reference out). */
+      blend: v.optional(v.array(v.object({ fileId: id(), weight: v.number({ min: 0, max: 1 }) }), { max: 8 })),
+    }),
+    response: v.object({ chain: v.chain(), summary: v.string() }),
+  },
   /** Renders the region around the playhead first (about 10 s), then the whole track in the
    *  background; a newer request cancels the older one. `preview:ready` events carry the audio. */
   'preview:render': {

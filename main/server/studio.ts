@@ -569,11 +569,20 @@ export class Studio {
         resetAdjustments(profile, this.options.assistantAdjustmentsPath);
         return { reset: true };
       },
-      'match:reference': async ({ referenceFileId }) => {
+      'match:reference': async (request) => {
+        const { referenceFileId } = request;
         const reference = this.handed(referenceFileId);
         const track = this.currentTrack();
         // Planned in a worker (two analyses); the UI applies the chain with chain:set, undoably.
-        const job = this.startJob('match', `matching to ${reference.name}`, { target: track.probe.file, reference: reference.path, chain: this.history.chain });
+        const blend = (request.blend ?? []).filter((b) => b.weight > 0).map((b) => ({ file: this.handed(b.fileId).path, weight: b.weight, name: this.handed(b.fileId).name }));
+        if (request.blend && blend.length === 0) throw new StudioError('BAD_PAYLOAD', 'give at least one reference a weight above 0');
+        const label = blend.length > 1 ? `matching to a blend of ${blend.map((b) => b.name).join(', ')}` : `matching to ${reference.name}`;
+        const job = this.startJob('match', label, {
+          target: track.probe.file,
+          reference: reference.path,
+          chain: this.history.chain,
+          ...(blend.length ? { references: blend.map(({ file, weight }) => ({ file, weight })) } : {}),
+        });
         return await job.result;
       },
       'preview:render': ({ playheadSeconds, windowSeconds }) => {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { analyzeFile } from '../../main/core/analysis/analyze.js';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { scratchDir } from '../helpers/cli.js';
-import { nextEvent, startTestStudio, type TestStudio } from '../helpers/studio.js';
+import { musicLike } from '../helpers/signals.js';
+import { nextEvent, startTestStudio, upload, type TestStudio } from '../helpers/studio.js';
+import { wavBytes } from '../helpers/wav.js';
 
 const scratch = scratchDir('studio-views');
 let t: TestStudio;
@@ -92,6 +94,29 @@ describe('studio channels for the views', () => {
     await expect(t.api['preview:analysis']({ generation: generation + 5 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     lastGeneration = generation;
     processedLufs = processed.loudness.integratedLufs!;
+  });
+
+  it('matches to a weighted blend of references: a weight of 0 leaves a reference out', async () => {
+    // Two references of different tone: one brighter (first difference added), one darker (smoothed).
+    const [l, r] = musicLike(44_100, 8, 5);
+    const bright = [l!, r!].map((x) => x.map((v, i) => 1.2 * v + 0.8 * (v - (x[i - 1] ?? 0))));
+    const dark = [l!, r!].map((x) => x.map((v, i) => 0.5 * v + 0.5 * (x[i - 1] ?? 0)));
+    const a = await upload(t.server, 'bright.wav', 'bright.wav', wavBytes(bright, 44_100, 'pcm24'));
+    const b = await upload(t.server, 'dark.wav', 'dark.wav', wavBytes(dark, 44_100, 'pcm24'));
+    await t.api['reference:add']({ fileId: a.fileId });
+    await t.api['reference:add']({ fileId: b.fileId });
+    const onlyA = await t.api['match:reference']({ referenceFileId: a.fileId });
+    const onlyB = await t.api['match:reference']({ referenceFileId: b.fileId });
+    expect(onlyA.chain).not.toEqual(onlyB.chain);
+    const aWithoutB = await t.api['match:reference']({ referenceFileId: a.fileId, blend: [{ fileId: a.fileId, weight: 1 }, { fileId: b.fileId, weight: 0 }] });
+    expect(aWithoutB.chain).toEqual(onlyA.chain);
+    // Weights are relative: the same reference twice at any weights is that reference.
+    const aTwice = await t.api['match:reference']({ referenceFileId: a.fileId, blend: [{ fileId: a.fileId, weight: 0.2 }, { fileId: a.fileId, weight: 0.9 }] });
+    expect(aTwice.chain).toEqual(onlyA.chain);
+    const both = await t.api['match:reference']({ referenceFileId: a.fileId, blend: [{ fileId: a.fileId, weight: 0.5 }, { fileId: b.fileId, weight: 0.5 }] });
+    expect(both.chain).not.toEqual(onlyA.chain);
+    expect(both.chain).not.toEqual(onlyB.chain);
+    await expect(t.api['match:reference']({ referenceFileId: a.fileId, blend: [{ fileId: a.fileId, weight: 0 }] })).rejects.toMatchObject({ code: 'BAD_PAYLOAD' });
   });
 
   it('plays a preview through a platform codec: as long as the preview, at its loudness', async () => {

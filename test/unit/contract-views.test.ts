@@ -22,6 +22,7 @@ describe('contract: channels for the views', () => {
     expect(invoke['preview:analysis'].request.parse({ generation: 3 })).toEqual({ generation: 3 });
     expect(invoke['eq:curve'].request.parse({ chain: defaultChain(), sampleRate: 48_000, points: 64 })).toMatchObject({ sampleRate: 48_000, points: 64 });
     expect(invoke['eq:curve'].response.parse({ hz: [20, 20_000], db: [0, -1.5] })).toEqual({ hz: [20, 20_000], db: [0, -1.5] });
+    expect(invoke['match:reference'].request.parse({ referenceFileId: 'file-a', blend: [{ fileId: 'file-a', weight: 0.7 }, { fileId: 'file-b', weight: 0.3 }] }).blend).toHaveLength(2);
     expect(invoke['preview:codec'].request.parse({ generation: 2, targetId: 'spotify' })).toEqual({ generation: 2, targetId: 'spotify' });
     expect(invoke['preview:codec'].response.parse({ name: 'p.wav', url: '/media/m/p.wav', path: null, codec: 'aac', bitrateKbps: 256 })).toMatchObject({ codec: 'aac' });
     expect(invoke['targets:list'].response.parse([{ id: 'spotify', name: 'Spotify', integratedLufs: -14, truePeakCeilingDbtp: -1, container: 'flac', normalization: 'up-and-down' }])[0]!.normalization).toBe('up-and-down');
@@ -38,6 +39,7 @@ describe('contract: channels for the views', () => {
     chain.eq.peaks[1].q = 0;
     expect(refusal(() => invoke['eq:curve'].request.parse({ chain, sampleRate: 48_000 })).path).toBe('payload.chain.eq.peaks[1].q');
     expect(refusal(() => invoke['eq:curve'].response.parse({ hz: [1], db: ['loud'] })).path).toBe('payload.db[0]');
+    expect(refusal(() => invoke['match:reference'].request.parse({ referenceFileId: 'file-a', blend: [{ fileId: 'file-a', weight: 2 }] })).path).toBe('payload.blend[0].weight');
     expect(refusal(() => invoke['preview:codec'].request.parse({ generation: 2, targetId: '' })).path).toBe('payload.targetId');
     expect(refusal(() => invoke['preview:codec'].request.parse({ generation: 2 })).path).toBe('payload.targetId');
     expect(refusal(() => invoke['targets:list'].response.parse([{ id: 'x', name: 'X', integratedLufs: null, truePeakCeilingDbtp: -1, container: 'wav', normalization: 'sometimes' }])).path).toBe('payload[0].normalization');

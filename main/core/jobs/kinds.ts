@@ -14,7 +14,7 @@ export interface JobParams {
   render: { probe: AudioProbe; chain: ChainDocument; output: string; format: EncodeFormat };
   export: ExportParams;
   /** Plans a reference match (the matching engine) from the track's and the reference's files. */
-  match: { target: string; reference: string; chain: ChainDocument };
+  match: { target: string; reference: string; chain: ChainDocument; /** A weighted blend of references (replaces `reference`). */ references?: { file: string; weight: number }[] };
   /** Listens to a file and asks the assistant's model for a proposal. */
   assist: { file: string; profile: string | null; targetLufs: number | null; adjustmentsPath: string | null };
 }

@@ -74,9 +74,10 @@ async function run(jobId: string, kind: keyof JobParams, params: unknown, flag: 
       return runExport(params as JobParams['export'], signal, progress);
     case 'match': {
       const p = params as JobParams['match'];
-      progress(0, 'analysing the track and the reference');
-      const [target, reference] = await Promise.all([profileFile(p.target, { signal, cacheDir: null }), profileFile(p.reference, { signal })]);
-      const plan = planMatch(target, [{ profile: reference, weight: 1 }], FULL_MATCH, p.chain);
+      const refs = p.references?.length ? p.references : [{ file: p.reference, weight: 1 }];
+      progress(0, refs.length > 1 ? `analysing the track and ${refs.length} references` : 'analysing the track and the reference');
+      const [target, ...profiles] = await Promise.all([profileFile(p.target, { signal, cacheDir: null }), ...refs.map((r) => profileFile(r.file, { signal }))]);
+      const plan = planMatch(target!, refs.map((r, i) => ({ profile: profiles[i]!, weight: r.weight })), FULL_MATCH, p.chain);
       return { chain: plan.chain, summary: matchSummary(plan) } satisfies JobResults['match'];
     }
     case 'assist': {
