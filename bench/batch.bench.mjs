@@ -10,7 +10,9 @@
 //   `times`), throughput (minutes of audio per wall minute), and whether every deliverable passed.
 //   The headline is the speed-up ratio: wall(1 worker) / wall(2 workers). On a machine with two or
 //   more free cores the ideal is 2.00x; less means the mastering of one file is already partly
-//   parallel (ffmpeg's encoders and decoders run beside the DSP) or the cores are shared.
+//   parallel (ffmpeg's encoders and decoders run beside the DSP) or the cores are shared. The CPU
+//   ratio (2 workers vs 1) is printed too: it barely depends on other load, and says what running
+//   side by side costs in extra work.
 //
 // Usage: node bench/batch.bench.mjs [--quick] [--target ID] [--codec-checks full|none] [--reps N]
 //   --quick: four 1-minute tracks instead of eight 3-minute ones.
@@ -122,6 +124,10 @@ async function main() {
     console.log('workers   wall (s)   CPU (s)   audio min / wall min   all pass');
     for (const r of [one, two]) console.log(`${String(r.jobs).padEnd(9)} ${r.wall.toFixed(1).padStart(8)}   ${r.cpu === null ? '    n/a' : r.cpu.toFixed(1).padStart(7)}   ${r.throughput.toFixed(1).padStart(20)}   ${r.pass ? 'yes' : 'NO'}`);
     console.log(`speed-up, 2 workers vs 1: ${ratio.toFixed(2)}x (ideal on two free cores: 2.00x)`);
+    // CPU time hardly depends on what else the machine runs: the cost of running in parallel.
+    if (one.cpu !== null && two.cpu !== null) console.log(`CPU, 2 workers vs 1: ${(two.cpu / one.cpu).toFixed(2)}x (1.00x: running side by side costs no extra work; the wall-clock ratio needs idle cores to show)`);
+    const busy = os.loadavg()[0];
+    if (busy > os.availableParallelism() * 0.75) console.log(`note: the load average was ${busy.toFixed(1)} on ${os.availableParallelism()} cores at the end: the second worker had no idle core, so the speed-up above understates it`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
