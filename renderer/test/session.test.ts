@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { PlaybackState } from '../src/state/playback.svelte.js';
 import { SessionState, blendChains, morphChains } from '../src/state/session.svelte.js';
-import { analysis, mockBridge, refusal } from './bridge.js';
+import { analysis, mockBridge, refusal, TRACK } from './bridge.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
@@ -217,6 +217,32 @@ describe('SessionState', () => {
     expect(uploads).toEqual(['album master.lathe']);
     expect(s.summary?.missingTrack).toBe('song.wav');
     expect(s.exporter.settings).toMatchObject({ targets: ['apple-music'], maxLimitingDb: 4 });
+  });
+
+  it('matches to a weighted blend of the references', async () => {
+    const ref = (id: string) => ({ fileId: id, name: `${id}.wav`, durationSeconds: 30, sampleRate: 44_100, channels: 2, codec: 'pcm_s24le' });
+    const matched = defaultChain();
+    matched.eq.highShelf = { enabled: true, freqHz: 10_000, q: 0.707, gainDb: 2 };
+    const { bridge, s } = session({
+      'session:get': () => ({
+        name: 'test', path: null, dirty: false, track: TRACK, missingTrack: null, references: [ref('file-r1'), ref('file-r2')], snapshots: [],
+        exportSettings: { targets: ['spotify'], profile: null, codecChecks: 'full', maxLimitingDb: 6 }, playheadSeconds: 0,
+      }),
+      'match:reference': () => ({ chain: matched, summary: 'EQ +2.0 dB at 10 kHz' }),
+    });
+    await s.start();
+    s.setWeight('file-r2', 0.25);
+    s.setWeight('file-r1', 1.7);
+    await s.matchBlend();
+    expect(bridge.calls.find((c) => c.channel === 'match:reference')?.payload).toEqual({
+      referenceFileId: 'file-r1',
+      blend: [{ fileId: 'file-r1', weight: 1 }, { fileId: 'file-r2', weight: 0.25 }],
+    });
+    expect(s.matches.blend?.summary).toMatch(/10 kHz/);
+    expect(s.matchedValue('eq.highShelf.gainDb')).toBe(2);
+    s.applyMatch('blend');
+    await settle();
+    expect(s.valueAt('eq.highShelf.gainDb')).toBe(2);
   });
 
   it('offers an autosaved session at start and recovers it', async () => {

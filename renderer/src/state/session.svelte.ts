@@ -69,6 +69,8 @@ export class SessionState {
   #proposalMessage = $state('');
   #matches = $state.raw<Record<string, MatchView>>({});
   #matching = $state<string | null>(null);
+  /** Each reference's weight in a blended match (0…1; 1 when not set). */
+  #weights = $state.raw<Record<string, number>>({});
   /** Chains of the snapshots taken here, by the session's snapshot index (sparse: a saved session's
    *  own snapshots are recalled by the engine). */
   #snapshots = $state.raw<(Snapshot | undefined)[]>([]);
@@ -117,6 +119,8 @@ export class SessionState {
   get proposalMessage() { return this.#proposalMessage; }
   get matches() { return this.#matches; }
   get matching() { return this.#matching; }
+  weightOf(fileId: string): number { return this.#weights[fileId] ?? 1; }
+  setWeight(fileId: string, weight: number): void { this.#weights = { ...this.#weights, [fileId]: Math.min(1, Math.max(0, weight)) }; }
   get snapshots() { return this.#snapshots; }
   get view() { return this.#view; }
   get opening() { return this.#opening; }
@@ -560,6 +564,23 @@ export class SessionState {
       this.#blendBase = this.#chain;
     } catch (e) {
       this.notices.error('The match failed', e);
+    } finally {
+      this.#matching = null;
+    }
+  }
+
+  /** Matches to every reference at once, weighted (the result is kept under "blend"). */
+  async matchBlend(): Promise<void> {
+    const refs = this.references;
+    if (refs.length < 2) return;
+    this.#matching = 'blend';
+    try {
+      const r = await this.api['match:reference']({ referenceFileId: refs[0]!.fileId, blend: refs.map((x) => ({ fileId: x.fileId, weight: this.weightOf(x.fileId) })) });
+      const { blend: _old, ...rest } = this.#matches;
+      this.#matches = { ...rest, blend: r };
+      this.#blendBase = this.#chain;
+    } catch (e) {
+      this.notices.error('The blended match failed', e);
     } finally {
       this.#matching = null;
     }
