@@ -128,7 +128,9 @@ describe('SessionState', () => {
         { rule: 'integrated loudness', requested: '-14.0 ± 1.0 LUFS', achieved: '-14.0 LUFS', pass: true, message: '' },
         { rule: 'true peak', requested: '≤ -1.0 dBTP', achieved: '-0.6 dBTP', pass: false, message: 'over' },
       ],
-      deliverable: { file: 'mix.spotify.ogg' },
+      deliverable: { file: 'mix.spotify.ogg', measured: { integratedLufs: -14.0, truePeakDbtp: -0.6, loudnessRangeLu: 5.2 } },
+      codecChecks: [{ codec: 'libvorbis', bitrateKbps: 160, integratedLufs: -14.05, truePeakDbtp: -0.4, pass: false }],
+      iterations: [{}, {}],
     };
     await s.exporter.done('export-1', outputs, async (url) => {
       expect(url).toBe('/media/2/r.json');
@@ -138,6 +140,7 @@ describe('SessionState', () => {
     expect(s.exporter.results).toHaveLength(1);
     expect(s.exporter.results[0]).toMatchObject({ target: 'spotify', pass: false, deliverable: { name: 'mix.spotify.ogg' }, report: { name: 'mix.spotify.report.html' } });
     expect(s.exporter.results[0]!.rules.map((r) => r.pass)).toEqual([true, false]);
+    expect(s.exporter.results[0]).toMatchObject({ measured: { truePeakDbtp: -0.6 }, codecChecks: [{ codec: 'libvorbis', pass: false }], iterations: 2 });
   });
 
   it('reports a cancelled export as cancelled, with no results', async () => {

@@ -19,6 +19,20 @@ export interface RuleView {
   message: string;
 }
 
+export interface MeasuredView {
+  integratedLufs: number | null;
+  truePeakDbtp: number | null;
+  loudnessRangeLu: number | null;
+}
+
+export interface CodecCheckView {
+  codec: string;
+  bitrateKbps: number;
+  integratedLufs: number | null;
+  truePeakDbtp: number | null;
+  pass: boolean;
+}
+
 export interface TargetResult {
   target: string;
   name: string;
@@ -27,6 +41,10 @@ export interface TargetResult {
   rules: RuleView[];
   deliverable: OutputFile | null;
   report: OutputFile | null;
+  /** The deliverable as measured after writing it, the codec round trips, the loudness loop's rounds. */
+  measured: MeasuredView | null;
+  codecChecks: CodecCheckView[];
+  iterations: number;
 }
 
 export class ExportState {
@@ -135,7 +153,9 @@ export class ExportState {
         pass: boolean;
         summary: string;
         rules: RuleView[];
-        deliverable: { file: string };
+        deliverable: { file: string; measured?: MeasuredView };
+        codecChecks?: CodecCheckView[];
+        iterations?: unknown[];
       };
       const base = out.name.replace(/\.report\.json$/, '');
       results.push({
@@ -146,6 +166,9 @@ export class ExportState {
         rules: report.rules,
         report: outputs.find((o) => o.name === `${base}.report.html`) ?? null,
         deliverable: outputs.find((o) => o.name.startsWith(`${base}.`) && !o.name.includes('.report.')) ?? null,
+        measured: report.deliverable.measured ?? null,
+        codecChecks: report.codecChecks ?? [],
+        iterations: report.iterations?.length ?? 0,
       });
     }
     this.#results = results;
