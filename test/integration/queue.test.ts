@@ -65,13 +65,18 @@ function start(args: string[]) {
       for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
     }
   });
-  child.stderr!.on('data', (d) => (stderr += d));
+  const errWaiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    for (const w of [...errWaiters]) if (w.re.test(stderr)) (errWaiters.splice(errWaiters.indexOf(w), 1), w.resolve());
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
     lines,
     stderr: () => stderr,
     exited,
+    waitForStderr: (re: RegExp) => (re.test(stderr) ? Promise.resolve() : new Promise<void>((resolve) => errWaiters.push({ re, resolve }))),
     waitFor: (re: RegExp) => {
       const hit = lines.find((l) => re.test(l));
       return hit ? Promise.resolve(hit) : new Promise<string>((resolve) => waiters.push({ re, resolve }));
@@ -155,6 +160,28 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
 
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
+  }, 240_000);
+
+  it('Ctrl-C on lathe batch --queue takes back the jobs no worker has started', async () => {
+    // No worker is running now: the jobs wait in the queue until the batch is cancelled.
+    const out = at('cancelled');
+    const batch = start(['batch', ...inputs.slice(0, 3), '--targets', 'spotify', '--out', out, '--codec-checks', 'none', '--queue', url, '--json']);
+    await batch.waitForStderr(/3 jobs on the queue/);
+    batch.child.kill('SIGINT');
+    expect(await batch.exited, batch.stderr()).toBe(130);
+    const result = JSON.parse(batch.lines.join('\n'));
+    expect(result.counts.cancelled).toBe(3);
+    expect(result.counts.done).toBe(0);
+    // The queue holds none of them any more, and nothing was written.
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('lathe-master', { connection: { host: '127.0.0.1', port: Number(new URL(url).port) } });
+    try {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+      expect(Object.values(counts).reduce((a, b) => a + b, 0), JSON.stringify(counts)).toBe(0);
+    } finally {
+      await queue.close();
+    }
+    expect(readdirSync(out).filter((f) => f.endsWith('.flac'))).toEqual([]);
   }, 240_000);
 });
 

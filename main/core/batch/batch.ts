@@ -224,7 +224,9 @@ export async function planBatch(inputs: string[], settings: BatchSettings): Prom
       if (record) reused.push(outcomeFromRecord(settings.outDir, record, 'reused'));
       else pending.push({ targetId, key });
     }
-    if (pending.length) units.push({ key: sha256(pending.map((p) => p.key).join(',')).slice(0, 32), input, inputSha256, deliverables: pending, settings });
+    // The unit's key (a queue's job id) also names the output folder: the same files batched into
+    // two folders are two jobs.
+    if (pending.length) units.push({ key: sha256(`${pending.map((p) => p.key).join(',')}|${settings.outDir}`).slice(0, 32), input, inputSha256, deliverables: pending, settings });
   }
   return { units, reused };
 }

@@ -2,7 +2,7 @@
 // spreadsheet) and a self-contained HTML page (for people), written atomically into the output
 // folder as batch-summary.{json,csv,html}.
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { escapeHtml } from '../delivery/report-html.js';
 import type { DeliverableOutcome } from './batch.js';
@@ -86,6 +86,7 @@ function writeAtomic(path: string, text: string): void {
 /** Writes batch-summary.{json,csv,html} into `outDir`; returns their paths. */
 export function writeSummary(outDir: string, outcomes: DeliverableOutcome[]): { json: string; csv: string; html: string; summary: BatchSummary } {
   const summary = summarise(outDir, outcomes);
+  mkdirSync(outDir, { recursive: true });
   const json = join(outDir, 'batch-summary.json');
   const csv = join(outDir, 'batch-summary.csv');
   const html = join(outDir, 'batch-summary.html');

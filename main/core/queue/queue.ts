@@ -10,6 +10,7 @@
 // worker's stalled-job check puts the job back in the queue, and the worker that takes it
 // discards the dead one's work folder before mastering again (processUnit). Failures are retried
 // with back-off; a bad input fails at once (retrying cannot help).
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
@@ -164,7 +165,7 @@ export interface EnqueueOptions {
   pollMs?: number;
   onProgress?: (p: { input: string; fraction: number; stage: string; worker: string | null; overall: number; finished: number; total: number }) => void;
   onUnitDone?: (unit: BatchUnit, outcomes: DeliverableOutcome[]) => void;
-  /** Said once when no worker has taken a job for a while (none may be running). */
+  /** What is worth a line on its own: the jobs are enqueued; no worker has taken one for a while. */
   onNotice?: (message: string) => void;
 }
 
@@ -174,6 +175,7 @@ export interface EnqueueOptions {
  * enqueued. Cancelling removes the jobs no worker has started; running ones finish.
  */
 export async function enqueueBatch(url: string, inputs: string[], settings: BatchSettings, options: EnqueueOptions = {}): Promise<{ outcomes: DeliverableOutcome[]; cancelled: boolean }> {
+  mkdirSync(settings.outDir, { recursive: true });
   const { units, reused } = await planBatch(inputs, settings);
   const outcomes: DeliverableOutcome[] = [...reused];
   const total = units.reduce((n, u) => n + u.deliverables.length, 0) + reused.length;
@@ -196,6 +198,7 @@ export async function enqueueBatch(url: string, inputs: string[], settings: Batc
       }
       await queue.add('master', unit, { jobId: id, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
     }
+    options.onNotice?.(`${units.length} job${units.length === 1 ? '' : 's'} on the queue (${reused.length} deliverable${reused.length === 1 ? '' : 's'} already done); following them — Ctrl-C stops following and takes back the jobs no worker has started`);
     const pending = new Map(units.map((u) => [jobIdFor(u), u]));
     const fractions = new Map<string, number>();
     const poll = options.pollMs ?? 300;
