@@ -207,7 +207,11 @@ describe('native-dsp under random use', () => {
       if (chain.limiter.enabled) {
         // Never above the ceiling's sample value, dither's last bits aside.
         expect(peak, `round ${round}: peak ${peak} over the ${chain.limiter.ceilingDbtp} dBTP ceiling`).toBeLessThanOrEqual(10 ** (chain.limiter.ceilingDbtp / 20) + 1e-3);
-      } else expect(peak).toBeLessThan(1e6);
+      } else {
+        // Without a limiter, gain stages may raise a +120 dBFS input (the clamp) by tens of dB:
+        // large, still finite and far from f32's limit.
+        expect(peak).toBeLessThan(1e12);
+      }
       expectDspError(() => dsp.chainRender(h, planes), 'render after finish');
       expectFinite(dsp.chainInfo(h), 'chainInfo after');
     }

@@ -23,6 +23,9 @@ use crate::loudness::{gated_integrated, k_weighting, ChannelRole, KState};
 /// The largest grid step: about 0.2 ms at 44.1–48 kHz.
 const MAX_STEP: usize = 10;
 
+/// Largest input magnitude taken (+120 dBFS), as the chain's input.
+const INPUT_LIMIT: f32 = 1.0e6;
+
 /// A prediction for one input gain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TargetEstimate {
@@ -90,6 +93,33 @@ impl TargetModel {
 
     /// Adds a block of the limiter's input (planar, any size).
     pub fn process(&mut self, planes: &[&[f32]]) -> Result<(), DspError> {
+        check_planes(planes, self.weights.len())?;
+        // NaN, ±Inf and magnitudes beyond +120 dBFS are not audio: taken as the chain takes them
+        // (silence, clamped), or the detector's interpolation overflows into NaN gains. Copied
+        // only when such a sample is present.
+        let bad = |x: &f32| !x.is_finite() || x.abs() > INPUT_LIMIT;
+        if planes.iter().any(|p| p.iter().any(bad)) {
+            let clean: Vec<Vec<f32>> = planes
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .map(|&x| {
+                            if x.is_finite() {
+                                x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let views: Vec<&[f32]> = clean.iter().map(|p| p.as_slice()).collect();
+            return self.process_clean(&views);
+        }
+        self.process_clean(planes)
+    }
+
+    fn process_clean(&mut self, planes: &[&[f32]]) -> Result<(), DspError> {
         let frames = check_planes(planes, self.weights.len())?;
         self.scratch.resize(frames, 0.0);
         self.detector.process(planes, &mut self.scratch)?;
@@ -166,6 +196,21 @@ mod tests {
     use super::*;
     use crate::chain::{Chain, ChainParams, OfflineRender};
     use crate::loudness::LoudnessMeter;
+
+    #[test]
+    fn hostile_samples_give_finite_estimates() {
+        let mut x: Vec<f32> = (0..48_000)
+            .map(|i| (0.5 * (i as f64 / 10.0).sin()) as f32)
+            .collect();
+        x[100] = 1.0e30;
+        x[200] = f32::NAN;
+        x[300] = f32::INFINITY;
+        let mut model = TargetModel::new(48_000.0, &[ChannelRole::Front; 2]).unwrap();
+        model.process(&[&x, &x]).unwrap();
+        let e = model.estimate(&LimiterParams::default()).unwrap();
+        assert!(e.max_gain_reduction_db.is_finite());
+        assert!(e.integrated_lufs.is_some_and(f64::is_finite));
+    }
 
     /// Noise bursts with a slow envelope and sharp transients: a limiter's everyday work.
     fn programme(fs: f64, seconds: f64, seed: u64) -> Vec<Vec<f32>> {
