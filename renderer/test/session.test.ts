@@ -248,6 +248,23 @@ describe('SessionState', () => {
     expect(s.valueAt('eq.highShelf.gainDb')).toBe(2);
   });
 
+  it('asks what a file dropped on the desktop window is when a track is open, and adds it as a reference', async () => {
+    const { bridge, s } = session({
+      'reference:add': ({ fileId }) => ({ reference: { ...TRACK, fileId, name: 'ref.wav' }, analysisJobId: 'analysis-1' }),
+    });
+    await s.start();
+    bridge.emit('files:added', [{ fileId: 'file-drop', name: 'ref.wav', sizeBytes: 10, origin: 'drop' }]);
+    // Not opened over the current track: offered instead.
+    expect(s.dropped.map((f) => f.name)).toEqual(['ref.wav']);
+    expect(bridge.calls.some((c) => c.channel === 'track:open')).toBe(false);
+    await s.useDropped('file-drop', 'reference');
+    expect(s.dropped).toEqual([]);
+    expect(bridge.calls.find((c) => c.channel === 'reference:add')?.payload).toEqual({ fileId: 'file-drop' });
+    // Uploads (browser mode) are not drops on the window: they are handled where they were made.
+    bridge.emit('files:added', [{ fileId: 'file-up', name: 'x.wav', sizeBytes: 10, origin: 'upload' }]);
+    expect(s.dropped).toEqual([]);
+  });
+
   it('offers an autosaved session at start and recovers it', async () => {
     const { bridge, s } = await (async () => {
       const r = session({

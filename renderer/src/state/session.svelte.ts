@@ -82,6 +82,8 @@ export class SessionState {
   #previewStatus = $state<'idle' | 'rendering' | 'window' | 'measuring' | 'full'>('idle');
   #editError = $state<string | null>(null);
   #recoverable = $state.raw<{ name: string; savedAt: string } | null>(null);
+  /** Files dropped on the desktop window while a track is open: the engineer says what they are. */
+  #dropped = $state.raw<FileInfo[]>([]);
   /** "Hear it as": the platform whose codec B plays through, and that codec. */
   #hearing = $state.raw<{ targetId: string; codec: string | null; bitrateKbps: number | null; loading: boolean } | null>(null);
   #lastFull: { generation: number; url: string } | null = null;
@@ -129,6 +131,25 @@ export class SessionState {
   get editError() { return this.#editError; }
   /** An autosaved session that was not closed cleanly, offered at start. */
   get recoverable() { return this.#recoverable; }
+  get dropped() { return this.#dropped; }
+
+  /** A dropped file becomes the track, a reference, or (a .lathe file) the session. */
+  async useDropped(fileId: string, as: 'track' | 'reference' | 'session' | null): Promise<void> {
+    const f = this.#dropped.find((x) => x.fileId === fileId);
+    this.#dropped = this.#dropped.filter((x) => x.fileId !== fileId);
+    if (!f || !as) return;
+    if (as === 'track') await this.openFile(f.fileId, f.name);
+    else if (as === 'reference') await this.addReference(f.fileId);
+    else {
+      try {
+        const summary = await this.api['session:open']({ fileId: f.fileId });
+        this.#adoptSummary(summary);
+        if (summary.track) await this.#trackOpened(summary.track);
+      } catch (e) {
+        this.notices.error(`Could not open the session ${f.name}`, e);
+      }
+    }
+  }
   get hearing() { return this.#hearing; }
   get canUpload() { return this.#upload !== undefined; }
 
@@ -206,9 +227,15 @@ export class SessionState {
       }),
       api.on('session:changed', (s) => this.#adoptSummary(s)),
       api.on('files:added', (files) => {
-        // Electron: a file dropped on the window while nothing is open becomes the track.
-        const f = files[0];
-        if (f && f.origin === 'drop' && !this.track) void this.openFile(f.fileId, f.name);
+        // Electron: a file dropped on the window while nothing is open becomes the track; with a
+        // track open, the engineer says what it is.
+        const drops = files.filter((f) => f.origin === 'drop');
+        const first = drops[0];
+        if (first && !this.track && !first.name.endsWith('.lathe')) {
+          void this.openFile(first.fileId, first.name);
+          drops.shift();
+        }
+        if (drops.length) this.#dropped = [...this.#dropped, ...drops];
       }),
       api.on('menu:command', ({ command }) => {
         if (command === 'undo') void this.undo();
