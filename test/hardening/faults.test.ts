@@ -17,7 +17,9 @@ import { sha256, XorShift } from './corpus.js';
 import { cli, expectSuccess } from './harness.js';
 
 const SOAK = process.env.LATHE_SOAK === '1';
-const KILLS = { render: SOAK ? 60 : 4, master: SOAK ? 25 : 2, session: SOAK ? 300 : 8 };
+const KILLS = { render: SOAK ? 40 : 4, master: SOAK ? 15 : 2, session: SOAK ? 200 : 8 };
+// The loops run for minutes in the soak on a loaded machine; each kill itself is bounded.
+const LOOP_TIMEOUT = SOAK ? 1_200_000 : 240_000;
 const seed = Number(process.env.LATHE_FAULT_SEED ?? 20261206);
 
 const scratch = scratchDir('faults');
@@ -112,7 +114,7 @@ describe('SIGKILL during an export', () => {
     expect(sha256(src)).toBe(srcHash);
     console.log(`render kills: ${JSON.stringify(outcomes)} over ${KILLS.render} runs (full run ${fullRunMs} ms)`);
     expect(outcomes.killed).toBeGreaterThan(0);
-  });
+  }, LOOP_TIMEOUT);
 
   it(`master: killed at ${KILLS.master} seeded moments, each deliverable is whole or absent`, async () => {
     const rng = new XorShift(seed ^ 0x5a5a);
@@ -148,7 +150,7 @@ describe('SIGKILL during an export', () => {
     }
     expect(sha256(src)).toBe(srcHash);
     console.log(`master kills: ${killed} of ${KILLS.master} runs killed mid-way (full run ${masterMs} ms)`);
-  });
+  }, LOOP_TIMEOUT);
 });
 
 describe('SIGKILL during a session save', () => {
@@ -203,7 +205,7 @@ describe('SIGKILL during a session save', () => {
     for (const name of readdirSync(dir)) expect(name).toMatch(/^album\.lathe$|^\.album\.lathe\.[0-9a-f]+\.partial$/);
     console.log(`session kills: ${KILLS.session}, ${seen.size} distinct saved states seen, ${readdirSync(dir).length - 1} stray temporary files`);
     rmSync(dir, { recursive: true });
-  });
+  }, LOOP_TIMEOUT);
 });
 
 describe('a worker thread that crashes mid-job', () => {
