@@ -4,12 +4,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import dsp from '#native-dsp';
 import { defaultChain } from '../../main/core/chain/document.js';
-import { referenceSignal } from '../../main/core/assistant/reference-signal.js';
 import { cardPathFor, defaultModelPath } from '../../main/core/assistant/model.js';
 import { lathe, scratchDir } from '../helpers/cli.js';
 import { writeWav } from '../helpers/wav.js';
+import { boomyMix } from '../helpers/assistant-mix.js';
 
 const scratch = scratchDir('assist');
 const at = (n: string) => join(scratch.dir, n);
@@ -18,22 +17,7 @@ const env = { LATHE_CONFIG_DIR: scratch.dir };
 
 // A mix with a +6 dB low shelf, written as a 24-bit WAV.
 const SR = 44_100;
-const chain = defaultChain();
-chain.eq.highPass.enabled = false;
-chain.limiter.enabled = false;
-chain.eq.lowShelf = { enabled: true, freqHz: 100, q: 0.707, gainDb: 6 };
-chain.eq.inputGainDb = -6;
-const h = dsp.chainCreate({ sampleRate: SR, channels: 2, chain });
-const src = referenceSignal(SR, 10, 3);
-const a = dsp.chainRender(h, src);
-const b = dsp.chainFinish(h);
-const planes = [0, 1].map((c) => {
-  const out = new Float32Array(src[0].length);
-  out.set(a[c]!, 0);
-  out.set(b[c]!, a[c]!.length);
-  return out;
-});
-const mix = writeWav(at('boomy.wav'), planes, SR, 'pcm24');
+const mix = writeWav(at('boomy.wav'), boomyMix(SR), SR, 'pcm24');
 
 describe('lathe assist', () => {
   it('prints a proposal whose chain lathe render accepts unchanged', () => {

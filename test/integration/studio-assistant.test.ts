@@ -6,42 +6,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import dsp from '#native-dsp';
-import { defaultChain } from '../../main/core/chain/document.js';
 import { cardPathFor, defaultModelPath } from '../../main/core/assistant/model.js';
-import { referenceSignal } from '../../main/core/assistant/reference-signal.js';
 import { scratchDir } from '../helpers/cli.js';
 import { nextEvent, startTestStudio, upload, type TestStudio } from '../helpers/studio.js';
 import { wavBytes } from '../helpers/wav.js';
+import { boomyMix } from '../helpers/assistant-mix.js';
 
 const scratch = scratchDir('studio-assistant');
 const habits = join(scratch.dir, 'habits.json');
 const SR = 44_100;
 
-/** The reference signal through a +6 dB low shelf at 100 Hz (the assistant's own filter), 6 dB down. */
-function boomyMix(): Buffer {
-  const chain = defaultChain();
-  chain.eq.highPass.enabled = false;
-  chain.limiter.enabled = false;
-  chain.eq.lowShelf = { enabled: true, freqHz: 100, q: 0.707, gainDb: 6 };
-  chain.eq.inputGainDb = -6;
-  const src = referenceSignal(SR, 10, 3);
-  const h = dsp.chainCreate({ sampleRate: SR, channels: 2, chain });
-  const a = dsp.chainRender(h, src);
-  const b = dsp.chainFinish(h);
-  const planes = [0, 1].map((c) => {
-    const out = new Float32Array(src[0].length);
-    out.set(a[c]!, 0);
-    out.set(b[c]!, a[c]!.length);
-    return out;
-  });
-  return wavBytes(planes, SR, 'pcm24');
-}
+const boomyWav = () => wavBytes(boomyMix(SR), SR, 'pcm24');
 
 let t: TestStudio;
 beforeAll(async () => {
   t = await startTestStudio(join(scratch.dir, 'a'), { assistantAdjustmentsPath: habits });
-  const { fileId } = await upload(t.server, 'boomy.wav', 'boomy.wav', boomyMix());
+  const { fileId } = await upload(t.server, 'boomy.wav', 'boomy.wav', boomyWav());
   const { analysisJobId } = await t.api['track:open']({ fileId });
   await nextEvent(t.api, 'job:done', (p) => p.jobId === analysisJobId);
 });
@@ -106,7 +86,7 @@ describe('studio: the assistant', () => {
     if (previous === undefined) delete process.env.LATHE_ASSISTANT_MODEL;
     else process.env.LATHE_ASSISTANT_MODEL = previous;
     try {
-      const { fileId } = await upload(broken.server, 'boomy.wav', 'boomy.wav', boomyMix());
+      const { fileId } = await upload(broken.server, 'boomy.wav', 'boomy.wav', boomyWav());
       await broken.api['track:open']({ fileId });
       await expect(broken.api['assistant:propose']({})).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/SHA-256/) });
       expect((await broken.api['chain:get']({})).chain.schema).toBe('lathe.chain');

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dsp from '#native-dsp';
-import { defaultChain, validateChain, type ChainDocument } from '../../main/core/chain/document.js';
+import { validateChain, type ChainDocument } from '../../main/core/chain/document.js';
+import { faultChain, renderThrough } from '../helpers/assistant-mix.js';
 import { AssistantModel } from '../../main/core/assistant/model.js';
 import { analysePlanes } from '../../main/core/assistant/features.js';
 import { proposeFromAnalysis, rememberEdits } from '../../main/core/assistant/assist.js';
@@ -21,24 +21,7 @@ const store = join(scratch, 'adjustments.json');
 let model: AssistantModel;
 const clean = referenceSignal(SR, 12, 11);
 
-function render(planes: Float32Array[], chain: ChainDocument): Float32Array[] {
-  const h = dsp.chainCreate({ sampleRate: SR, channels: planes.length, chain });
-  const parts = [dsp.chainRender(h, planes), dsp.chainFinish(h)];
-  return planes.map((p, c) => {
-    const out = new Float32Array(p.length);
-    out.set(parts[0]![c]!, 0);
-    out.set(parts[1]![c]!, parts[0]![c]!.length);
-    return out;
-  });
-}
-
-function degrade(edit: (c: ChainDocument) => void): Float32Array[] {
-  const chain = defaultChain();
-  chain.eq.highPass.enabled = false;
-  chain.limiter.enabled = false;
-  edit(chain);
-  return render(clean, validateChain(chain));
-}
+const degrade = (edit: (c: ChainDocument) => void): Float32Array[] => renderThrough(clean, SR, faultChain(edit));
 
 const propose = (planes: Float32Array[], extra: Parameters<typeof proposeFromAnalysis>[1] = {}) =>
   proposeFromAnalysis(analysePlanes(planes, SR), { model, adjustmentsPath: store, ...extra });
