@@ -1,7 +1,7 @@
 // `lathe`: the engine from the command line. Errors print one line and exit 1 (2 for usage
 // mistakes); results go to stdout, diagnostics to stderr.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import dsp from '#native-dsp';
 import { analyzeFile } from './core/analysis/analyze.js';
@@ -381,8 +381,17 @@ const SYSCALL_VERBS: Record<string, string> = { mkdir: 'create the folder', mkdt
 function fileSystemProblem(e: unknown): string | null {
   const err = e as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof err.code !== 'string' || !ERRNO_REASONS[err.code]) return null;
+  let code = err.code;
+  // A recursive mkdir on a read-only file system reports ENOENT; the parent that exists says why.
+  if (err.syscall === 'mkdir' && code === 'ENOENT' && err.path && existsSync(dirname(err.path))) {
+    try {
+      accessSync(dirname(err.path), constants.W_OK);
+    } catch (a) {
+      code = (a as NodeJS.ErrnoException).code ?? code;
+    }
+  }
   const verb = SYSCALL_VERBS[err.syscall ?? ''] ?? err.syscall ?? 'use';
   // A rename names the destination: the temporary source is an implementation detail.
   const path = err.syscall === 'rename' ? ((err as { dest?: string }).dest ?? err.path) : err.path;
-  return `${path ?? 'a file'}: cannot ${verb}: ${ERRNO_REASONS[err.code]}`;
+  return `${path ?? 'a file'}: cannot ${verb}: ${ERRNO_REASONS[code] ?? ERRNO_REASONS[err.code]}`;
 }

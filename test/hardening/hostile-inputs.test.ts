@@ -198,6 +198,26 @@ describe('paths', () => {
   });
 });
 
+/**
+ * Makes `dir` read-only for the CLI: chmod when not root; as root (which writes anywhere) a
+ * read-only bind mount, or else running the CLI as an unprivileged user who can read the
+ * checkout; null when none of these is possible here.
+ */
+function readOnly(dir: string): { as: Parameters<typeof cli>[1]; release: () => void } | null {
+  if (!isRoot()) {
+    chmodSync(dir, 0o555);
+    return { as: {}, release: () => chmodSync(dir, 0o755) };
+  }
+  if (spawnSync('mount', ['--bind', dir, dir]).status === 0) {
+    if (spawnSync('mount', ['-o', 'remount,bind,ro', dir]).status === 0) return { as: {}, release: () => void spawnSync('umount', [dir]) };
+    spawnSync('umount', [dir]);
+  }
+  const canRead = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(join(import.meta.dirname, '../../bin/lathe.js'))})`], { uid: NOBODY, gid: NOBODY, cwd: '/' }).status === 0;
+  if (!canRead) return null;
+  chmodSync(dir, 0o555);
+  return { as: { uid: NOBODY, gid: NOBODY, cwd: '/' }, release: () => chmodSync(dir, 0o755) };
+}
+
 describe('destinations that refuse', () => {
   const src = byName('rate-96000.wav').file;
 
@@ -215,21 +235,23 @@ describe('destinations that refuse', () => {
     expectRefusal(cli(['render', src, '--out', join(scratch.dir, 'out.xyz')]), null, /cannot tell the format of .*out\.xyz from "\.xyz"/, 2);
   });
 
-  it('a read-only folder: render and master say so and leave nothing', () => {
+  it('a read-only folder: render and master say so and leave nothing', ({ skip }) => {
     const dir = join(scratch.dir, 'read-only');
     mkdirSync(dir);
-    chmodSync(dir, 0o555);
-    // Root writes anywhere, so a root run drops to an unprivileged user for this check.
-    const as = isRoot() ? { uid: NOBODY, gid: NOBODY, cwd: '/' } : {};
-    const dest = join(dir, 'out.wav');
-    expectRefusal(cli(['render', src, '--out', dest], as), dest, /cannot write the file: permission denied$/);
-    const sub = join(dir, 'masters');
-    expectRefusal(cli(['master', src, '--targets', 'cd', '--codec-checks', 'none', '--out', sub, '--json'], as), sub, /cannot create the folder: permission denied$/);
-    const r = cli(['master', src, '--targets', 'cd', '--codec-checks', 'none', '--out', dir], as);
-    expect(r.status).toBe(1);
-    expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^lathe: .*read-only\/rate-96000\.cd\.wav: cannot write the file: permission denied$/);
-    expect(listing(dir)).toEqual([]);
-    chmodSync(dir, 0o755);
+    const ro = readOnly(dir);
+    if (!ro) skip();
+    try {
+      const dest = join(dir, 'out.wav');
+      expectRefusal(cli(['render', src, '--out', dest], ro!.as), dest, /cannot write the file: (permission denied|the destination is on a read-only file system)$/);
+      const sub = join(dir, 'masters');
+      expectRefusal(cli(['master', src, '--targets', 'cd', '--codec-checks', 'none', '--out', sub, '--json'], ro!.as), sub, /cannot create the folder: (permission denied|read-only file system)$/);
+      const r = cli(['master', src, '--targets', 'cd', '--codec-checks', 'none', '--out', dir], ro!.as);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^lathe: .*read-only\/rate-96000\.cd\.wav: cannot write the file: (permission denied|the destination is on a read-only file system)$/);
+      expect(listing(dir)).toEqual([]);
+    } finally {
+      ro!.release();
+    }
   });
 
   it('a file size limit reached mid-write (ulimit -f: works without privileges)', () => {
