@@ -115,6 +115,7 @@ describe('SessionState', () => {
     expect(s.exporter.state).toBe('running');
     bridge.emit('job:progress', { jobId: 'export-1', kind: 'export', fraction: 0.4, stage: 'spotify: encoding' });
     expect(s.exporter.fraction).toBe(0.4);
+    expect(s.exporter.perTarget).toEqual([{ id: 'spotify', name: 'Spotify', state: 'working', message: 'encoding' }]);
     const outputs = [
       { name: 'mix.spotify.ogg', url: '/media/1/mix.spotify.ogg', path: null },
       { name: 'mix.spotify.report.json', url: '/media/2/r.json', path: null },
@@ -137,10 +138,26 @@ describe('SessionState', () => {
       return report;
     });
     expect(s.exporter.state).toBe('done');
+    expect(s.exporter.perTarget[0]).toMatchObject({ state: 'done', message: 'delivered, misses a rule' });
     expect(s.exporter.results).toHaveLength(1);
     expect(s.exporter.results[0]).toMatchObject({ target: 'spotify', pass: false, deliverable: { name: 'mix.spotify.ogg' }, report: { name: 'mix.spotify.report.html' } });
     expect(s.exporter.results[0]!.rules.map((r) => r.pass)).toEqual([true, false]);
     expect(s.exporter.results[0]).toMatchObject({ measured: { truePeakDbtp: -0.6 }, codecChecks: [{ codec: 'libvorbis', pass: false }], iterations: 2 });
+  });
+
+  it('shows a progress bar per target: the targets are mastered in order', async () => {
+    const { bridge, s } = session();
+    await s.start();
+    s.exporter.toggleTarget('cd', true);
+    await s.exporter.start();
+    expect(s.exporter.perTarget.map((t) => t.state)).toEqual(['queued', 'queued']);
+    bridge.emit('job:progress', { jobId: 'export-1', kind: 'export', fraction: 0.25, stage: 'spotify: rendering' });
+    expect(s.exporter.perTarget.map((t) => t.state)).toEqual(['working', 'queued']);
+    bridge.emit('job:progress', { jobId: 'export-1', kind: 'export', fraction: 0.75, stage: 'cd: dithering to 16 bits' });
+    expect(s.exporter.perTarget).toEqual([
+      { id: 'spotify', name: 'Spotify', state: 'done', message: 'rendering' },
+      { id: 'cd', name: 'CD', state: 'working', message: 'dithering to 16 bits' },
+    ]);
   });
 
   it('reports a cancelled export as cancelled, with no results', async () => {

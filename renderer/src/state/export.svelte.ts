@@ -58,6 +58,9 @@ export class ExportState {
   #results = $state.raw<TargetResult[]>([]);
   #error = $state<string | null>(null);
   #folder = $state.raw<{ folderId: string; name: string } | null>(null);
+  /** Each target of the running export: the targets are mastered in order, and the engine's stage
+   *  names the one it works on ("spotify: encoding"). */
+  #perTarget = $state.raw<{ id: string; name: string; state: 'queued' | 'working' | 'done'; message: string }[]>([]);
   readonly #api: LatheApi;
 
   constructor(api: LatheApi) {
@@ -75,6 +78,7 @@ export class ExportState {
   get error() { return this.#error; }
   /** Electron: the folder the deliverables go to (browser mode downloads them). */
   get folder() { return this.#folder; }
+  get perTarget() { return this.#perTarget; }
 
   async chooseFolder(): Promise<void> {
     try {
@@ -117,6 +121,7 @@ export class ExportState {
     this.#state = 'running';
     this.#fraction = 0;
     this.#stage = 'starting';
+    this.#perTarget = this.#settings.targets.map((id) => ({ id, name: this.#targets.find((t) => t.id === id)?.name ?? id, state: 'queued' as const, message: 'waiting' }));
     try {
       const { jobId } = await this.#api['export:start']({ settings: this.#settings, ...(this.#folder ? { folderId: this.#folder.folderId } : {}) });
       this.#jobId = jobId;
@@ -134,6 +139,12 @@ export class ExportState {
     if (jobId !== this.#jobId) return;
     this.#fraction = fraction;
     this.#stage = stage;
+    const at = this.#perTarget.findIndex((t) => stage.startsWith(`${t.id}: `));
+    if (at >= 0) {
+      this.#perTarget = this.#perTarget.map((t, i) =>
+        i < at ? { ...t, state: 'done' as const } : i === at ? { ...t, state: 'working' as const, message: stage.slice(t.id.length + 2) } : t,
+      );
+    }
   }
 
   failed(jobId: string, code: string, message: string): void {
@@ -172,6 +183,7 @@ export class ExportState {
       });
     }
     this.#results = results;
+    this.#perTarget = this.#perTarget.map((t) => ({ ...t, state: 'done' as const, message: results.find((r) => r.target === t.id)?.pass === false ? 'delivered, misses a rule' : 'delivered' }));
     this.#state = 'done';
     this.#stage = results.every((r) => r.pass) ? 'every target passes' : 'some targets miss a rule';
   }
