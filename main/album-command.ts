@@ -169,18 +169,40 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       if (assistant) await (await import('./core/assistant/model.js')).releaseAssistantModel();
     }
   }
-  const result = await masterAlbum(album, targets, {
-    outDir: resolve(values.out),
-    chain: shared,
-    policy,
-    ...(values.anchor ? { anchor: values.anchor } : {}),
-    ...(values.profile ? { profile: getProfile(values.profile) } : {}),
-    ...(maxGr !== undefined ? { maxLimiterGainReductionDb: maxGr } : {}),
-    codecChecks,
-    ...(values.name ? { name: values.name } : {}),
-    appVersion,
-    onProgress: say,
-  });
+  // Ctrl-C cancels: the album's files of this run are removed (half an album is not a delivery).
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('lathe: cancelling the album\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await masterAlbum(album, targets, {
+      signal: controller.signal,
+      outDir: resolve(values.out),
+      chain: shared,
+      policy,
+      ...(values.anchor ? { anchor: values.anchor } : {}),
+      ...(values.profile ? { profile: getProfile(values.profile) } : {}),
+      ...(maxGr !== undefined ? { maxLimiterGainReductionDb: maxGr } : {}),
+      codecChecks,
+      ...(values.name ? { name: values.name } : {}),
+      appVersion,
+      onProgress: say,
+    });
+  } catch (e) {
+    if (controller.signal.aborted) {
+      process.stderr.write('lathe: album cancelled; nothing of it was kept\n');
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({

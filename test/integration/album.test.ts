@@ -6,9 +6,10 @@
 // and CD-Text; the gaps hold TPDF dither at its analytic statistics (the image was dithered, once,
 // as a whole: the tracks' masters before it are undithered 24-bit).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeJson, lathe, scratchDir } from '../helpers/cli.js';
+import { analyzeJson, lathe, latheBin, scratchDir } from '../helpers/cli.js';
 import { buildLibebur128Meter, ffmpegEbur128, libebur128 } from '../helpers/ffmpeg.js';
 import { musicLike } from '../helpers/signals.js';
 import { writeWav } from '../helpers/wav.js';
@@ -165,6 +166,25 @@ describe('lathe album', () => {
     // The JSON agrees with the sheet, and every track passes on the image.
     expect(out.tracks.map((t: { cd: { index01: string } }) => t.cd.index01)).toEqual(cue.tracks.map((t) => cueTimeOf(t.indexes[1]!)));
     for (const t of out.tracks) expect(t.pass, t.input).toBe(true);
+  }, 240_000);
+});
+
+describe('lathe album, cancelled', () => {
+  it('Ctrl-C removes what the album had written so far: half an album is not a delivery', async () => {
+    const tracks = [track('x1.wav', 10, 31, -6), track('x2.wav', 10, 32, -8), track('x3.wav', 10, 33, -7), track('x4.wav', 10, 34, -9)];
+    const out = at('cancelled');
+    const child = spawn(process.execPath, [latheBin, 'album', ...tracks.map((t) => t.file), '--targets', 'spotify,apple-music', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait until a deliverable is in place, then interrupt.
+    const delivered = () => (existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.flac') || f.endsWith('.wav')) : []);
+    for (let i = 0; i < 2400 && delivered().length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(delivered().length, stderr).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toMatch(/album cancelled; nothing of it was kept/);
+    expect(readdirSync(out)).toEqual([]);
   }, 240_000);
 });
 

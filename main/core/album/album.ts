@@ -18,7 +18,7 @@
 // boundaries, and the whole disc is dithered to 16 bits once; each track is then measured from the
 // image itself.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp from '#native-dsp';
@@ -177,7 +177,10 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  // Every lane ends before this returns (a failure is cleaned up only once nothing still writes).
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[], options: AlbumOptions): Promise<AlbumResult> {
@@ -192,6 +195,7 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
   mkdirSync(outDir, { recursive: true });
   const name = options.name ?? 'album';
   const work = mkdtempSync(join(tmpdir(), 'lathe-album-'));
+  const startedAt = Date.now();
   try {
     // Every track measured, hashed and run once through its chain's stages before the limiter.
     // Every file checked before any work starts, so a typo in track 12 does not cost eleven tracks.
@@ -346,6 +350,20 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
     writeAtomic(report, `${JSON.stringify({ schema: 'lathe.album-report', version: 1, createdAt, lathe: options.appVersion, title: album.title ?? null, performer: album.performer ?? null, ...out }, null, 2)}\n`);
     writeAtomic(out.reportHtml, renderAlbumHtml(out, { title: album.title ?? null, performer: album.performer ?? null, appVersion: options.appVersion, createdAt }));
     return out;
+  } catch (e) {
+    // A failed or cancelled album leaves nothing of this run behind: half an album is not a
+    // delivery. What this run wrote: the names it writes (each track's NAME.TARGET.*, the album's
+    // own files), modified since it started. (Every file appeared atomically: none is torn.)
+    const stems = [...album.tracks.map((t) => basename(t.file, extname(t.file))).flatMap((stem) => targets.filter((t) => t.id !== 'cd').map((t) => `${stem}.${t.id}.`)), `${name}.cd.wav`, `${name}.cue`, `${name}.album.`];
+    for (const f of readdirSync(outDir)) {
+      if (!stems.some((p) => f.startsWith(p))) continue;
+      try {
+        if (statSync(join(outDir, f)).mtimeMs >= startedAt - 50) rmSync(join(outDir, f), { force: true });
+      } catch {
+        // Gone already.
+      }
+    }
+    throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
