@@ -281,6 +281,22 @@ describe('destinations that refuse', () => {
       expect(listing(mnt)).toEqual([]);
     });
 
+    it('a session save that does not fit: an error, the previous session intact, no partial file', async ({ skip }) => {
+      if (!mounted) skip();
+      const { newSession } = await import('../../main/core/session/document.js');
+      const { loadSession, saveSession } = await import('../../main/core/session/store.js');
+      const file = join(mnt, 'album.lathe');
+      saveSession(file, newSession('before'));
+      const before = sha256(file);
+      const big = newSession('after');
+      big.history.undo = Array.from({ length: 200 }, () => ({ ...defaultChain(), name: 'x'.repeat(2000) }));
+      expect(() => saveSession(file, big)).toThrow(/ENOSPC|no space/i);
+      expect(sha256(file)).toBe(before);
+      expect(loadSession(file).name).toBe('before');
+      expect(listing(mnt)).toEqual(['album.lathe']);
+      rmSync(file);
+    });
+
     it('master (FLAC, whose trailer fails while ffmpeg still exits 0): no truncated deliverable', ({ skip }) => {
       if (!mounted) skip();
       const dir = join(mnt, 'masters');

@@ -2,9 +2,10 @@
 // first, rendered from a little before it so the chain's compressor, limiter and sends have settled,
 // then the whole track in one continuous pass (native code reads the cache and writes the WAV).
 // Both stop between blocks as soon as the shared cancel flag is set.
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import dsp from '#native-dsp';
 import { LatheError } from '../errors.js';
+import { writeAll } from '../write-all.js';
 import { floatWavHeader } from './wav-header.js';
 import type { PreviewParams, PreviewRegion } from './kinds.js';
 
@@ -27,10 +28,13 @@ function writeAtomic(file: string, chunks: Uint8Array[]): void {
   const tmp = `${file}.partial`;
   const fd = openSync(tmp, 'w');
   try {
-    for (const c of chunks) writeSync(fd, c);
-  } finally {
+    for (const c of chunks) writeAll(fd, c);
+  } catch (e) {
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, file);
 }
 
@@ -88,7 +92,7 @@ export async function renderFull(p: PreviewParams, flag?: Int32Array, onProgress
   const dst = openSync(tmp, 'w');
   let ok = false;
   try {
-    writeSync(dst, floatWavHeader(p.sampleRate, p.channels, p.frames));
+    writeAll(dst, floatWavHeader(p.sampleRate, p.channels, p.frames));
     const total = p.frames * p.channels * 4;
     let done = 0;
     for (;;) {

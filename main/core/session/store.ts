@@ -1,10 +1,11 @@
 // Sessions on disk: saved atomically (a temporary file beside the destination, flushed, then
 // renamed over it, so a crash mid-save leaves the old session intact), autosaved a moment after
 // each change, and recovered when the last run did not close cleanly (its autosave is still there).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatheError } from '../errors.js';
 import { partialPathFor } from '../temp-name.js';
+import { writeAll } from '../write-all.js';
 import { parseSession, SessionError, type SessionDocument } from './document.js';
 
 export const SESSION_EXTENSION = '.lathe';
@@ -14,7 +15,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = partialPathFor(path);
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
