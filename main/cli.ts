@@ -1,6 +1,6 @@
 // `lathe`: the engine from the command line. Errors print one line and exit 1 (2 for usage
 // mistakes); results go to stdout, diagnostics to stderr.
-import { accessSync, constants, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import dsp from '#native-dsp';
@@ -299,8 +299,13 @@ async function matchCommand(args: string[]): Promise<number> {
   if (values['chain-out']) {
     const file = resolve(values['chain-out']);
     const tmp = `${file}.${process.pid}.partial`;
-    writeFileSync(tmp, `${JSON.stringify(r.plan.chain, null, 2)}\n`);
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, `${JSON.stringify(r.plan.chain, null, 2)}\n`);
+      renameSync(tmp, file);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ chain: r.plan.chain, targetLufs: r.plan.targetLufs, target: r.target, references: r.references, output: r.output, curves: r.plan.curves, width: r.plan.width, dynamics: r.plan.dynamics, warnings: r.plan.warnings })}\n`);
