@@ -185,11 +185,12 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 
 export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[], options: AlbumOptions): Promise<AlbumResult> {
   validateAlbum(album);
-  // Tracks after the anchor are mastered side by side: much of a master's time is ffmpeg (the
-  // deliverable's encode, its decode and measurement, the platform codecs), which runs in
-  // processes of its own beside the DSP.
-  const concurrency = options.concurrency ?? Number(process.env.LATHE_ALBUM_CONCURRENCY ?? 2);
   if (!targets.length) throw new LatheError('USAGE', 'an album needs at least one target');
+  // Two tracks are prepared and mastered side by side (the anchor first): much of a master's
+  // time is ffmpeg (the deliverable's encode, its decode and measurement, the platform codecs),
+  // which runs in processes of its own beside the DSP.
+  const asked = options.concurrency ?? Number(process.env.LATHE_ALBUM_CONCURRENCY ?? 2);
+  const concurrency = Number.isInteger(asked) && asked >= 1 ? asked : 2;
   const say = (m: string) => options.onProgress?.(m);
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -197,8 +198,8 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
   const work = mkdtempSync(join(tmpdir(), 'lathe-album-'));
   const startedAt = Date.now();
   try {
-    // Every track measured, hashed and run once through its chain's stages before the limiter.
-    // Every file checked before any work starts, so a typo in track 12 does not cost eleven tracks.
+    // Every file checked before any work starts, so a typo in track 12 does not cost eleven tracks;
+    // then every track measured, hashed and run once through its chain's stages before the limiter.
     for (const spec of album.tracks) await checkSourceFile(resolve(spec.file));
     const tracks: PreparedTrack[] = new Array<PreparedTrack>(album.tracks.length);
     await inParallel([...album.tracks.keys()], concurrency, async (i) => {
