@@ -160,6 +160,32 @@ describe('SessionState', () => {
     ]);
   });
 
+  it('matches loudness in rounds of measuring the preview and moving the gain into the limiter', async () => {
+    // A stand-in for the limiter: loudness grows by 0.8 LU per dB of gain, so one round is not enough.
+    let generation = 1;
+    let gain = 0;
+    const { bridge, s } = session({
+      'chain:set': ({ chain }) => {
+        gain = chain.limiter.inputGainDb;
+        generation += 1;
+        const g = generation;
+        setTimeout(() => bridge.emit('preview:ready', { generation: g, region: 'full', startSeconds: 0, endSeconds: 30, url: `/media/p${g}/full.wav` }), 5);
+        return { chain, canUndo: true, canRedo: false };
+      },
+      'preview:analysis': () => analysis(-20 + 0.8 * gain),
+    });
+    await s.start();
+    bridge.emit('preview:ready', { generation: 1, region: 'full', startSeconds: 0, endSeconds: 30, url: '/media/p1/full.wav' });
+    await settle();
+    expect(s.processed?.loudness.integratedLufs).toBe(-20);
+    await s.matchLoudness(-14);
+    expect(s.leveling?.done).toBe(true);
+    expect(Math.abs(s.leveling!.measured! + 14)).toBeLessThan(0.2);
+    expect(s.leveling!.round).toBeGreaterThan(1);
+    expect(s.leveling!.round).toBeLessThanOrEqual(4);
+    expect(s.valueAt('limiter.inputGainDb')).toBeCloseTo(7.4, 1);
+  });
+
   it('reports a cancelled export as cancelled, with no results', async () => {
     const { bridge, s } = session();
     await s.start();

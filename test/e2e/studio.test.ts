@@ -184,7 +184,7 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await shot('spectrogram');
   }, LONG);
 
-  it('adds a reference and matches to it: the match applies as one undoable chain', async () => {
+  it('adds a reference and matches to it: its values as one undoable chain, then its loudness', async () => {
     await page.click('#tab-reference');
     await page.locator('[data-testid=reference-input]').setInputFiles({ name: 'reference master.wav', mimeType: 'audio/wav', buffer: referenceMix() });
     await page.waitForSelector('[data-testid=reference-card] dl');
@@ -206,6 +206,12 @@ describe.skipIf(!haveChromium)('the studio in Chromium (browser mode)', () => {
     await page.click('#tab-parameters');
     await expect.poll(async () => Number(await page.locator(`tr[data-path="${path}"] input[type=number]`).inputValue())).toBeCloseTo(value, 1);
     await page.click('#tab-reference');
+    // Its loudness too: rounds of measuring the re-rendered master and moving the gain into the
+    // limiter bring the master's meter to the reference's.
+    const reference = await meter('R', 'integrated');
+    await page.click('[data-testid=match-loudness]');
+    await expect.poll(() => text('[data-testid=leveling]'), { timeout: 200_000 }).toMatch(/^Master at/);
+    expect(Math.abs((await meter('B', 'integrated')) - reference)).toBeLessThanOrEqual(0.3);
     await shot('reference');
   }, LONG);
 

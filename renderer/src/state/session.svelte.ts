@@ -84,6 +84,9 @@ export class SessionState {
   #recoverable = $state.raw<{ name: string; savedAt: string } | null>(null);
   /** Files dropped on the desktop window while a track is open: the engineer says what they are. */
   #dropped = $state.raw<FileInfo[]>([]);
+  /** Loudness matching by ear's measure: rounds of "measure the master, move the gain into the limiter". */
+  #leveling = $state.raw<{ target: number; round: number; measured: number | null; done: boolean } | null>(null);
+  #processedWaiters: { after: number; resolve: (a: AnalysisResult) => void }[] = [];
   /** "Hear it as": the platform whose codec B plays through, and that codec. */
   #hearing = $state.raw<{ targetId: string; codec: string | null; bitrateKbps: number | null; loading: boolean } | null>(null);
   #lastFull: { generation: number; url: string } | null = null;
@@ -132,6 +135,41 @@ export class SessionState {
   /** An autosaved session that was not closed cleanly, offered at start. */
   get recoverable() { return this.#recoverable; }
   get dropped() { return this.#dropped; }
+  get leveling() { return this.#leveling; }
+
+  /** Resolves with the measurement of the first full preview newer than generation `after`. */
+  #processedAfter(after: number, timeoutMs = 120_000): Promise<AnalysisResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the preview was not measured in time')), timeoutMs);
+      this.#processedWaiters.push({ after, resolve: (a) => (clearTimeout(timer), resolve(a)) });
+    });
+  }
+
+  /** Brings the master's integrated loudness to `targetLufs` by the gain into the limiter: the
+   *  preview is measured, the gain moved by the difference, and again (at most four rounds, until
+   *  within 0.2 LU), since the limiter makes loudness grow less than the gain. */
+  async matchLoudness(targetLufs: number): Promise<void> {
+    if (!this.#chain) return;
+    this.#leveling = { target: targetLufs, round: 0, measured: this.#processed?.loudness.integratedLufs ?? null, done: false };
+    try {
+      let measured = this.#processed && this.#previewStatus === 'full' ? this.#processed : await this.#processedAfter(this.#previewGeneration - 1);
+      for (let round = 1; round <= 4; round++) {
+        const lufs = measured.loudness.integratedLufs;
+        this.#leveling = { target: targetLufs, round, measured: lufs, done: false };
+        if (lufs === null || Math.abs(targetLufs - lufs) < 0.2) break;
+        const gain = Number(this.#chain!.limiter.inputGainDb) + (targetLufs - lufs);
+        const next = Math.round(Math.min(24, Math.max(-24, gain)) * 10) / 10;
+        if (next === this.#chain!.limiter.inputGainDb) break;
+        const generation = this.#previewGeneration;
+        this.edit('limiter.inputGainDb', next);
+        measured = await this.#processedAfter(generation);
+      }
+      this.#leveling = { target: targetLufs, round: this.#leveling?.round ?? 0, measured: measured.loudness.integratedLufs, done: true };
+    } catch (e) {
+      this.#leveling = null;
+      this.notices.error('Could not match the loudness', e);
+    }
+  }
 
   /** A dropped file becomes the track, a reference, or (a .lathe file) the session. */
   async useDropped(fileId: string, as: 'track' | 'reference' | 'session' | null): Promise<void> {
@@ -373,6 +411,9 @@ export class SessionState {
       if (generation !== this.#previewGeneration) return;
       this.#processed = analysis;
       this.#previewStatus = 'full';
+      const ready = this.#processedWaiters.filter((w) => generation > w.after);
+      this.#processedWaiters = this.#processedWaiters.filter((w) => generation <= w.after);
+      for (const w of ready) w.resolve(analysis);
       this.playback.setMeasurement('B', analysis.loudness.integratedLufs, analysis.loudness.truePeakDbtp);
     } catch (e) {
       // A newer preview replaced this one: its own analysis follows.
