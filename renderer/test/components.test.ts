@@ -75,6 +75,22 @@ describe('the studio views', () => {
     expect(screen.getByRole('spinbutton', { name: 'Ceiling' })).toHaveValue(-1);
   });
 
+  it('moves between the views with the arrow keys on the tabs, and with the number keys', async () => {
+    const { session } = await studio();
+    const tab = screen.getByRole('tab', { name: /Parameters/ });
+    expect(tab).toHaveAttribute('aria-selected', 'true');
+    await fireEvent.keyDown(tab, { key: 'ArrowRight' });
+    expect(session.view).toBe('spectrum');
+    expect(screen.getByRole('tab', { name: /Spectrum/ })).toHaveAttribute('aria-selected', 'true');
+    await fireEvent.keyDown(screen.getByRole('tab', { name: /Spectrum/ }), { key: 'ArrowLeft' });
+    await fireEvent.keyDown(screen.getByRole('tab', { name: /Parameters/ }), { key: 'ArrowLeft' });
+    expect(session.view).toBe('export');
+    // The arrows on a tab do not move the playhead.
+    expect(session.playback.position).toBe(0);
+    await fireEvent.keyDown(window, { key: '4' });
+    expect(session.view).toBe('reference');
+  });
+
   it('shows an export result with a verdict and every rule', async () => {
     const { session } = await studio();
     await fireEvent.keyDown(window, { key: '6' });
