@@ -9,25 +9,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { masterAlbum, type AlbumDocument, type AlbumTrack } from './core/album/album.js';
-import { ChainError, defaultChain, parseChain, validateChain, type ChainDocument } from './core/chain/document.js';
+import { ChainError, validateChain, type ChainDocument } from './core/chain/document.js';
 import { getProfile, parseTargetList } from './core/delivery/targets.js';
 import { LatheError } from './core/errors.js';
+import { readChainFile } from './chain-file.js';
 
-function readChain(path: string | undefined): ChainDocument {
-  if (!path) return defaultChain();
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LatheError('FILE_NOT_FOUND', `cannot read the chain (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-  try {
-    return parseChain(text, path);
-  } catch (e) {
-    if (e instanceof ChainError) throw new LatheError('USAGE', `invalid chain: ${e.message}`, { file: path });
-    throw e;
-  }
-}
 
 const str = (v: unknown, where: string, list: string): string | undefined => {
   if (v === undefined || v === null) return undefined;
@@ -59,7 +45,7 @@ export function readAlbumList(list: string): AlbumDocument {
     const file = str(t.file, `${where}.file`, list);
     if (!file) throw new LatheError('USAGE', `${where} has no "file"`, { file: list });
     let chain: ChainDocument | undefined;
-    if (typeof t.chain === 'string') chain = readChain(resolve(base, t.chain));
+    if (typeof t.chain === 'string') chain = readChainFile(resolve(base, t.chain));
     else if (t.chain !== undefined) {
       try {
         chain = validateChain(t.chain as never);
@@ -140,7 +126,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
   }
   if (values.title !== undefined) album.title = values.title;
   if (values.performer !== undefined) album.performer = values.performer;
-  const shared = readChain(values.chain);
+  const shared = readChainFile(values.chain);
   const say = values.json ? () => {} : (m: string) => process.stderr.write(`  ${m}\n`);
   if (values.assistant || values.reference?.length) {
     // Each track without a chain of its own gets the assistant's proposal, and then (with

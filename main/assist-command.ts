@@ -3,7 +3,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChainError, parseChain } from './core/chain/document.js';
+import { readChainFile } from './chain-file.js';
 import { LatheError } from './core/errors.js';
 import { adjustmentsPath, readAdjustments, resetAdjustments } from './core/assistant/adjustments.js';
 import { assistFile, assistantChainFor, rememberEdits } from './core/assistant/assist.js';
@@ -27,21 +27,6 @@ function writeAtomically(file: string, text: string) {
   const tmp = `${out}.${process.pid}.partial`;
   writeFileSync(tmp, text);
   renameSync(tmp, out);
-}
-
-function readChainFile(path: string): ChainDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LatheError('FILE_NOT_FOUND', `cannot read the chain (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-  try {
-    return parseChain(text, path);
-  } catch (e) {
-    if (e instanceof ChainError) throw new LatheError('USAGE', `invalid chain: ${e.message}`, { file: path });
-    throw e;
-  }
 }
 
 function printProposal(p: Proposal) {

@@ -2,30 +2,14 @@
 // `lathe worker --queue redis://HOST:PORT`: many files mastered in parallel (on this machine's
 // worker pool, or through a BullMQ queue on Redis served by `lathe worker`s), resumable, with a
 // summary report (batch-summary.json / .csv / .html in DIR).
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchSettings, type DeliverableOutcome } from './core/batch/batch.js';
 import { writeSummary } from './core/batch/summary.js';
-import { ChainError, defaultChain, parseChain, type ChainDocument } from './core/chain/document.js';
 import { getProfile, parseTargetList } from './core/delivery/targets.js';
 import { LatheError } from './core/errors.js';
+import { readChainFile } from './chain-file.js';
 
-function readChain(path: string | undefined): ChainDocument {
-  if (!path) return defaultChain();
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LatheError('FILE_NOT_FOUND', `cannot read the chain (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-  try {
-    return parseChain(text, path);
-  } catch (e) {
-    if (e instanceof ChainError) throw new LatheError('USAGE', `invalid chain: ${e.message}`, { file: path });
-    throw e;
-  }
-}
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -79,7 +63,7 @@ export async function batchCommand(args: string[], appVersion: string): Promise<
   const jobs = positiveInt('jobs', values.jobs);
   const settings: BatchSettings = {
     targetIds: targets.map((t) => t.id),
-    chain: readChain(values.chain),
+    chain: readChainFile(values.chain),
     profileId: values.profile ?? null,
     maxLimitingDb: maxGr,
     codecChecks,

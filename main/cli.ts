@@ -8,7 +8,6 @@ import { analyzeFile } from './core/analysis/analyze.js';
 import { renderAnalysis } from './core/analysis/report-text.js';
 import { LatheError, isLatheError } from './core/errors.js';
 import { resolveTool } from './core/media/tools.js';
-import { ChainError, defaultChain, parseChain, type ChainDocument } from './core/chain/document.js';
 import { renderToFile } from './core/chain/render.js';
 import { formatForPath } from './core/media/encode.js';
 import { probeFile } from './core/media/probe.js';
@@ -20,6 +19,7 @@ import { writeDemoMix } from './core/demo.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolVersion } from './core/media/spawn.js';
+import { readChainFile } from './chain-file.js';
 
 const HELP = `lathe — the mastering studio's engine from the command line
 
@@ -116,22 +116,6 @@ async function analyzeCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-function readChain(path: string | undefined): ChainDocument {
-  if (!path) return defaultChain();
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LatheError('FILE_NOT_FOUND', `cannot read the chain (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-  try {
-    return parseChain(text, path);
-  } catch (e) {
-    if (e instanceof ChainError) throw new LatheError('USAGE', `invalid chain: ${e.message}`, { file: path });
-    throw e;
-  }
-}
-
 async function renderCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -141,7 +125,7 @@ async function renderCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !values.out) throw new LatheError('USAGE', 'render takes FILE --chain CHAIN.json --out OUT (see lathe --help)');
   const bits = Number(values.bits);
   if (bits !== 16 && bits !== 24 && bits !== 32) throw new LatheError('USAGE', `--bits must be 16, 24 or 32, not ${values.bits}`);
-  const chain = readChain(values.chain);
+  const chain = readChainFile(values.chain);
   const input = positionals[0]!;
   const out = resolve(values.out);
   if (resolve(input) === out) throw new LatheError('USAGE', 'the output would overwrite the source; choose another --out', { file: input });
@@ -176,7 +160,7 @@ async function masterCommand(args: string[]): Promise<number> {
   if (maxGr !== undefined && !(maxGr >= 0 && maxGr <= 24)) throw new LatheError('USAGE', '--max-limiting must be a number of dB from 0 to 24');
   const codecChecks = values['codec-checks'] ?? 'full';
   if (codecChecks !== 'full' && codecChecks !== 'none') throw new LatheError('USAGE', '--codec-checks must be full or none');
-  let chain = readChain(values.chain);
+  let chain = readChainFile(values.chain);
   if (values.assistant) chain = await (await import('./assist-command.js')).assistantChainForMaster(positionals[0]!, values.profile);
   if (values.reference?.length) {
     // Tone, dynamics and width from the references; each target then sets its own loudness.
@@ -289,7 +273,7 @@ async function matchCommand(args: string[]): Promise<number> {
   const r = await matchFile(positionals[0]!, {
     references: parseReferences(values.reference),
     amounts,
-    chain: readChain(values.chain),
+    chain: readChainFile(values.chain),
     maxEqDb: num('max-eq', values['max-eq'], 0, 24),
     ceilingDbtp: num('ceiling', values.ceiling, -24, 0),
     out: values.out,
