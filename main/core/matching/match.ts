@@ -12,6 +12,7 @@
 // short-term percentile and a ratio of LRA(target) / LRA(reference) (scaled by the amount) narrows
 // it. Width: the side-to-mid ratio in three bands (below 200 Hz, 200 Hz–4 kHz, above) moves toward
 // the reference's with the imager's per-band widths.
+import { basename } from 'node:path';
 import dsp from '#native-dsp';
 import type { ChainDocument, GainBand } from '../chain/document.js';
 import type { AudioProfile } from './profile.js';
@@ -87,7 +88,7 @@ const amountOf = (x: number) => clamp(x, 0, 1);
 /** Warnings about a reference as a reference: lossy, clipped or crushed, another rate, mono. */
 export function referenceWarnings(ref: AudioProfile, target: AudioProfile): string[] {
   const w: string[] = [];
-  const name = ref.file;
+  const name = basename(ref.file);
   if (ref.cutoffHz !== null) w.push(`${name}: a lossy source (its spectrum stops at ${(ref.cutoffHz / 1000).toFixed(1)} kHz); the tone match leaves the bands above that alone`);
   else if (ref.lossy) w.push(`${name}: a lossy file; its spectrum is used as it is`);
   if (ref.clippedRuns > 0) w.push(`${name}: clipped in ${ref.clippedRuns} place(s); its loudness and dynamics are those of a damaged master`);
