@@ -6,7 +6,7 @@
 // `npm test` runs a few kills of each; `npm run soak` (LATHE_SOAK=1) runs many.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultChain } from '../../main/core/chain/document.js';
 import { newSession } from '../../main/core/session/document.js';
@@ -206,6 +206,33 @@ describe('SIGKILL during a session save', () => {
     console.log(`session kills: ${KILLS.session}, ${seen.size} distinct saved states seen, ${readdirSync(dir).length - 1} stray temporary files`);
     rmSync(dir, { recursive: true });
   }, LOOP_TIMEOUT);
+});
+
+describe('what interrupted writes leave behind', () => {
+  it('the next successful save or export of the same file sweeps stale temporaries, never fresh ones or others', () => {
+    const dir = join(scratch.dir, 'sweep');
+    mkdirSync(dir);
+    const file = join(dir, 'album.lathe');
+    const stale = join(dir, '.album.lathe.0123456789ab.partial');
+    const fresh = join(dir, '.album.lathe.ba9876543210.partial');
+    const foreign = join(dir, '.other.lathe.0123456789ab.partial');
+    const lookalike = join(dir, '.album.lathe.backup.partial');
+    for (const f of [stale, fresh, foreign, lookalike]) writeFileSync(f, 'half a session');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const f of [stale, foreign, lookalike]) utimesSync(f, hourAgo, hourAgo);
+    saveSession(file, newSession('swept'));
+    expect(readdirSync(dir).sort()).toEqual(['.album.lathe.backup.partial', '.album.lathe.ba9876543210.partial', '.other.lathe.0123456789ab.partial', 'album.lathe'].sort());
+    // A render's deliverable sweeps the same way.
+    const out = join(dir, 'song.wav');
+    const staleRender = join(dir, '.song.wav.00000000abcd.partial');
+    writeFileSync(staleRender, 'half a render');
+    utimesSync(staleRender, hourAgo, hourAgo);
+    const src = join(dir, 'src.wav');
+    ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1:sample_rate=48000', '-ac', '2', src]);
+    expectSuccess(cli(['render', src, '--out', out]));
+    expect(existsSync(staleRender)).toBe(false);
+    expect(existsSync(out)).toBe(true);
+  });
 });
 
 describe('a worker thread that crashes mid-job', () => {

@@ -4,7 +4,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import { LatheError } from '../errors.js';
-import { partialPathFor } from '../temp-name.js';
+import { partialPathFor, sweepStalePartials } from '../temp-name.js';
 import { ffmpegMessage } from './probe.js';
 import { LoggedTool } from './spawn.js';
 
@@ -142,6 +142,7 @@ export class EncodeSession {
       throw new LatheError('FFMPEG_FAILED', `cannot move the finished file into place (${(e as Error).message})`, { file: this.output, cause: e });
     }
     this.done = true;
+    sweepStalePartials(this.output);
   }
 
   /** Always called: on failure, stops ffmpeg and removes the partial file. */

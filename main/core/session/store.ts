@@ -4,7 +4,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatheError } from '../errors.js';
-import { partialPathFor } from '../temp-name.js';
+import { partialPathFor, sweepStalePartials } from '../temp-name.js';
 import { writeAll } from '../write-all.js';
 import { parseSession, SessionError, type SessionDocument } from './document.js';
 
@@ -29,6 +29,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+  sweepStalePartials(path);
 }
 
 export function saveSession(path: string, doc: SessionDocument): SessionDocument {
