@@ -1502,6 +1502,90 @@ pub fn model_stage_one(
     })
 }
 
+/// `model_stage_one` in pieces of bounded size: the same gains, bit for bit, handed to `visit`
+/// in order (a few thousand at a time) instead of collected, so the memory it needs does not
+/// grow with the programme. `peak(k)` is the grid's peak k for k < `len`. Returns the largest
+/// reduction in dB.
+pub fn model_stage_one_streaming(
+    params: &LimiterParams,
+    sample_rate: f64,
+    step: usize,
+    len: usize,
+    peak: impl Fn(usize) -> f32,
+    mut visit: impl FnMut(&[f64]),
+) -> Result<f64, DspError> {
+    validate(params)?;
+    check_format(sample_rate, 1)?;
+    let step = step.max(1);
+    let fs = sample_rate / step as f64;
+    let grid = |frames: usize| ((frames as f64 / step as f64).round() as usize).max(1);
+    let lookahead = ((params.lookahead_ms * 1e-3 * sample_rate).round() as usize).max(2);
+    let second = lookahead / 2;
+    let boxes = [grid(lookahead + 1 - second), grid(second)];
+    let hold_len = grid(lookahead + 2 * KERNEL_HALF);
+    let delay = grid(lookahead + 2 * KERNEL_HALF - 1);
+    let input_gain = 10f64.powf(params.input_gain_db / 20.0);
+    let target = 10f64.powf((params.ceiling_dbtp - MAIN_MARGIN_DB) / 20.0);
+    let coef = |ms: f64| (-1.0 / (ms * 1e-3 * fs)).exp();
+    let mut release = Release::new();
+    if params.auto_release {
+        release.fast_release = coef(params.release_ms * AUTO_FAST_FACTOR);
+        release.slow_attack = coef(params.release_ms * AUTO_SLOW_FACTOR);
+        release.slow_release = coef(params.release_ms * AUTO_SLOW_FACTOR);
+    } else {
+        release.fast_release = coef(params.release_ms);
+        release.slow_attack = 1.0;
+        release.slow_release = 0.0;
+    }
+    let total = len + delay;
+    let mut running_min = RunningMin::new(hold_len);
+    // The two moving averages, their rings and sums carried from piece to piece.
+    let mut rings = [vec![1.0; boxes[0]], vec![1.0; boxes[1]]];
+    let mut sums = [boxes[0] as f64, boxes[1] as f64];
+    const PIECE: usize = 1 << 14;
+    let mut plateau = vec![0.0; PIECE];
+    let mut held = vec![0.0; PIECE];
+    let mut lowest = f64::INFINITY;
+    let mut at = 0;
+    while at < total {
+        let n = PIECE.min(total - at);
+        for (i, p) in plateau[..n].iter_mut().enumerate() {
+            let k = at + i;
+            let pk = if k < len { peak(k) as f64 } else { 0.0 } * input_gain;
+            *p = if pk > target { target / pk } else { 1.0 };
+        }
+        running_min.run(&mut plateau[..n]);
+        release.run(&plateau[..n], &mut held[..n]);
+        for (p, &h) in plateau[..n].iter_mut().zip(&held[..n]) {
+            if h != 0.0 {
+                *p = p.min(10f64.powf(-h / 20.0));
+            }
+        }
+        for (b, (ring, sum)) in rings.iter_mut().zip(sums.iter_mut()).enumerate() {
+            let len = boxes[b];
+            for (i, v) in plateau[..n].iter_mut().enumerate() {
+                let slot = (at + i) % len;
+                *sum += *v - ring[slot];
+                ring[slot] = *v;
+                *v = *sum / len as f64;
+            }
+        }
+        // The first `delay` values precede the programme (the limiter's latency taken out).
+        let skip = delay.saturating_sub(at).min(n);
+        let out = &plateau[skip..n];
+        if !out.is_empty() {
+            lowest = lowest.min(smallest(out));
+            visit(out);
+        }
+        at += n;
+    }
+    Ok(if lowest < 1.0 {
+        -20.0 * lowest.log10()
+    } else {
+        0.0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
