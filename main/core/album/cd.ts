@@ -9,7 +9,8 @@
 // the chain's own TPDF dither (native-dsp). A track followed by a gap is padded with silence up to
 // the next sector; between gapless tracks the audio runs on unbroken and the next track's index is
 // the sector boundary at or just before its first sample.
-import { closeSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { writeAll } from '../write-all.js';
 import { basename, join } from 'node:path';
 import { defaultChain, type ChainDocument } from '../chain/document.js';
 import { renderToFile } from '../chain/render.js';
@@ -157,16 +158,16 @@ export async function buildCdImage(tracks: CdTrackInput[], image: string, work: 
   const floatImage = join(work, 'image.f32.wav');
   const fd = openSync(floatImage, 'w');
   try {
-    writeSync(fd, floatWavHeader(CD_RATE, 2, pos));
+    writeAll(fd, floatWavHeader(CD_RATE, 2, pos));
     const zeros = Buffer.alloc(COPY_BYTES);
     const chunk = Buffer.alloc(COPY_BYTES);
     for (const p of pieces) {
       if ('zeros' in p) {
-        for (let left = p.zeros * 8; left > 0; left -= COPY_BYTES) writeSync(fd, zeros, 0, Math.min(left, COPY_BYTES));
+        for (let left = p.zeros * 8; left > 0; left -= COPY_BYTES) writeAll(fd, zeros.subarray(0, Math.min(left, COPY_BYTES)));
       } else {
         const src = openSync(p.file, 'r');
         try {
-          for (let n; (n = readSync(src, chunk, 0, COPY_BYTES, null)) > 0; ) writeSync(fd, chunk, 0, n);
+          for (let n; (n = readSync(src, chunk, 0, COPY_BYTES, null)) > 0; ) writeAll(fd, chunk.subarray(0, n));
         } finally {
           closeSync(src);
         }
