@@ -130,6 +130,8 @@ export interface NativeAnalysis {
 export function version(): string;
 /** Splits interleaved little-endian float32 frames into one Float32Array per channel. */
 export function deinterleave(bytes: Uint8Array, channels: number): Float32Array[];
+/** Joins equal-length planes into interleaved little-endian float32 frames (a float WAV's data). */
+export function interleave(planes: Float32Array[]): Uint8Array;
 export function analyzerCreate(options: AnalyzerOptions): AnalyzerHandle;
 export function analyzerProcess(handle: AnalyzerHandle, planes: Float32Array[]): void;
 export function analyzerProcessInterleaved(handle: AnalyzerHandle, bytes: Uint8Array): void;
@@ -191,6 +193,7 @@ export function targetModelEstimate(handle: TargetModelHandle, limiter: LimiterS
 declare const addon: {
   version: typeof version;
   deinterleave: typeof deinterleave;
+  interleave: typeof interleave;
   analyzerCreate: typeof analyzerCreate;
   analyzerProcess: typeof analyzerProcess;
   analyzerProcessInterleaved: typeof analyzerProcessInterleaved;

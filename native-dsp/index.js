@@ -31,6 +31,7 @@ export default addon;
 export const {
   version,
   deinterleave,
+  interleave,
   analyzerCreate,
   analyzerProcess,
   analyzerProcessInterleaved,

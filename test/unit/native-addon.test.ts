@@ -30,6 +30,9 @@ describe('native-dsp addon', () => {
       [() => dsp.analyzerProcess({} as never, []), 'LATHE_DSP_TYPE', /handle must be a handle created by this addon/],
       [() => dsp.deinterleave(new Uint8Array(6), 2), 'LATHE_DSP_RANGE', /not a whole number of 2-channel float frames/],
       [() => dsp.deinterleave(new Float32Array(4) as never, 2), 'LATHE_DSP_TYPE', /Uint8Array or Buffer/],
+      [() => dsp.interleave([]), 'LATHE_DSP_RANGE', /1 to \d+ channels, got 0/],
+      [() => dsp.interleave([new Float32Array(3), new Float32Array(2)]), 'LATHE_DSP_RANGE', /same length/],
+      [() => dsp.interleave([new Uint8Array(4) as never]), 'LATHE_DSP_TYPE', /Float32Array/],
     ];
     for (const [call, code, message] of cases) {
       let error: (Error & { code?: string }) | undefined;
@@ -85,6 +88,17 @@ describe('native-dsp addon', () => {
     dsp.analyzerProcessInterleaved(a, buf.subarray(0, 8 * 1001));
     dsp.analyzerProcessInterleaved(a, buf.subarray(8 * 1001));
     expect(dsp.analyzerFinish(a)).toEqual(analyse([l, r], 999, 44_100));
+  });
+
+  it('interleaves planes into f32le frames, the exact inverse of deinterleave', () => {
+    const planes = [...musicLike(44_100, 1, 3), musicLike(44_100, 1, 4)[0]];
+    const bytes = dsp.interleave(planes);
+    // A slow reference: frame by frame, channel by channel, little-endian.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(bytes.length).toBe(planes[0]!.length * 3 * 4);
+    for (let i = 0; i < planes[0]!.length; i += 97) for (let c = 0; c < 3; c++) expect(view.getFloat32((i * 3 + c) * 4, true)).toBe(planes[c]![i]);
+    expect(dsp.deinterleave(bytes, 3)).toEqual(planes);
+    expect(dsp.interleave([new Float32Array(0)])).toHaveLength(0);
   });
 
   it('loads and measures inside worker threads', async () => {

@@ -52,18 +52,16 @@ export function renderWindow(p: PreviewParams, flag?: Int32Array): PreviewRegion
   // Feed the latency's worth past the window so its last frames see their real future.
   const feedEnd = Math.min(frames, end + latency);
   const frameBytes = 4 * channels;
-  const out = new Float32Array(windowFrames * channels);
+  const out = new Uint8Array(windowFrames * frameBytes);
   const bytes = Buffer.allocUnsafe(BLOCK_FRAMES * frameBytes);
   const fd = openSync(p.cacheFile, 'r');
   let emitted = from; // track frame index of the next output frame
+  // Keeps the part of each rendered block that falls inside the window (interleaved natively).
   const take = (planes: Float32Array[]) => {
     const n = planes[0]?.length ?? 0;
     const lo = Math.max(emitted, start);
     const hi = Math.min(emitted + n, end);
-    for (let c = 0; c < channels; c++) {
-      const plane = planes[c]!;
-      for (let f = lo; f < hi; f++) out[(f - start) * channels + c] = plane[f - emitted]!;
-    }
+    if (hi > lo) out.set(dsp.interleave(planes.map((pl) => pl.subarray(lo - emitted, hi - emitted))), (lo - start) * frameBytes);
     emitted += n;
   };
   try {
@@ -78,7 +76,7 @@ export function renderWindow(p: PreviewParams, flag?: Int32Array): PreviewRegion
   } finally {
     closeSync(fd);
   }
-  writeAtomic(p.windowFile, [floatWavHeader(sampleRate, channels, windowFrames), new Uint8Array(out.buffer)]);
+  writeAtomic(p.windowFile, [floatWavHeader(sampleRate, channels, windowFrames), out]);
   return { region: 'window', file: p.windowFile, startSeconds: start / sampleRate, endSeconds: end / sampleRate };
 }
 

@@ -348,6 +348,11 @@ impl Env {
         self.typed_copy(NAPI_FLOAT32_ARRAY, &bytes, values.len())
     }
 
+    /// A new Uint8Array holding a copy of `bytes`.
+    pub fn u8_array(&self, bytes: &[u8]) -> JsResult<napi_value> {
+        self.typed_copy(NAPI_UINT8_ARRAY, bytes, bytes.len())
+    }
+
     pub fn u32_array(&self, values: &[u32]) -> JsResult<napi_value> {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.typed_copy(NAPI_UINT32_ARRAY, &bytes, values.len())

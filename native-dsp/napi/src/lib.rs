@@ -50,6 +50,30 @@ fn deinterleave(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     e.array_of(planes.iter(), |p| e.f32_array(p))
 }
 
+/// interleave(planes: Float32Array[]): Uint8Array — little-endian f32 frames (a float WAV's data).
+fn interleave(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
+    let [planes] = e.args::<1>(info)?;
+    let planes = e.read_array(planes, "planes")?;
+    if planes.is_empty() || planes.len() > MAX_CHANNELS {
+        return Err(JsError::Range(format!(
+            "planes must hold 1 to {MAX_CHANNELS} channels, got {}",
+            planes.len()
+        )));
+    }
+    let slices = planes
+        .iter()
+        .map(|&p| e.f32_slice(p, "planes[]"))
+        .collect::<JsResult<Vec<&[f32]>>>()?;
+    if slices.iter().any(|s| s.len() != slices[0].len()) {
+        return Err(JsError::Range(
+            "planes must all have the same length".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    interleave_f32le(&slices, &mut bytes);
+    e.u8_array(&bytes)
+}
+
 /// analyzerCreate({ sampleRate, channelNames, spectrogramColumns?, spectrogramRows?, threads? })
 fn analyzer_create(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
     let [opts] = e.args::<1>(info)?;
@@ -524,6 +548,7 @@ callback!(cb_fd_close => pipes::fd_close);
 #[cfg(unix)]
 callback!(cb_analyzer_process_fd => pipes::analyzer_process_fd);
 callback!(cb_deinterleave => deinterleave);
+callback!(cb_interleave => interleave);
 callback!(cb_target_model_create => target_model_create);
 callback!(cb_target_model_process => target_model_process);
 callback!(cb_target_model_estimate => target_model_estimate);
@@ -538,7 +563,7 @@ type Callback = (
 );
 
 fn register(e: Env, exports: napi_value) -> JsResult<()> {
-    let functions: [Callback; 14] = [
+    let functions: [Callback; 15] = [
         ("targetModelCreate", cb_target_model_create),
         ("targetModelProcess", cb_target_model_process),
         ("targetModelEstimate", cb_target_model_estimate),
@@ -549,6 +574,7 @@ fn register(e: Env, exports: napi_value) -> JsResult<()> {
         ("chainRender", cb_chain_render),
         ("chainFinish", cb_chain_finish),
         ("deinterleave", cb_deinterleave),
+        ("interleave", cb_interleave),
         ("analyzerCreate", cb_analyzer_create),
         ("analyzerProcess", cb_analyzer_process),
         (
