@@ -1,18 +1,10 @@
 // The channels the studio's views need beyond the shell's: the demo, a file's media URL, the
 // analysis of a full preview and the EQ curve. Good payloads pass, bad ones are refused by field.
 import { describe, expect, it } from 'vitest';
-import { ContractError, invoke } from '../../preload/contract.js';
+import { invoke } from '../../preload/contract.js';
 import { defaultChain } from '../../main/core/chain/document.js';
+import { refusal } from '../helpers/contract.js';
 
-function refusal(fn: () => unknown): ContractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ContractError) return e;
-    throw e;
-  }
-  throw new Error('not refused');
-}
 
 describe('contract: channels for the views', () => {
   it('accepts good requests and responses', () => {

@@ -3,16 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildApi, ContractError, events, invoke, invokeChannels, isInvokeChannel, send, v } from '../../preload/contract.js';
 import { defaultChain } from '../../main/core/chain/document.js';
+import { refusal } from '../helpers/contract.js';
 
-function refusal(fn: () => unknown): ContractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ContractError) return e;
-    throw e;
-  }
-  throw new Error('not refused');
-}
 
 describe('contract validators', () => {
   it('accepts good requests', () => {
