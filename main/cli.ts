@@ -51,11 +51,15 @@ Usage:
   lathe targets [--json]           the delivery targets and their specs
   lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
               [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--gap SECONDS]
-              [--assistant] [--reference REF[:WEIGHT] …] [--json]
+              [--assistant] [--reference REF[:WEIGHT] …] [--queue redis://HOST:PORT] [--json]
                                    master an album: one gain for all tracks so their relative
                                    loudness is kept (anchored on the loudest track or --anchor),
                                    or each track to the target (per-track); consistency QC with
-                                   outliers named; for cd, one image WAV + CUE sheet dithered once
+                                   outliers named; for cd, one image WAV + CUE sheet dithered once;
+                                   an interrupted album resumes, as a batch does: run it again and
+                                   the tracks it finished (kept in DIR/.lathe-album, checked by
+                                   SHA-256) are reused, the album-wide steps redone over all;
+                                   --queue hands the album to a lathe worker as one job
   lathe batch FILES… --targets LIST --out DIR [--jobs N] [--chain CHAIN.json] [--profile NAME]
               [--codec-checks full|none] [--queue redis://HOST:PORT] [--verify] [--json]
                                    master many files in parallel; an interrupted batch resumes
@@ -63,7 +67,8 @@ Usage:
                                    their SHA-256); batch-summary.{html,csv,json} in DIR;
                                    --queue enqueues on Redis for lathe workers and follows them
   lathe worker --queue redis://HOST:PORT [--concurrency N]
-                                   run batch jobs from the queue (as many workers as machines)
+                                   run batch and album jobs from the queue (as many workers as
+                                   machines)
   lathe serve [--port N]           browser mode: the studio on 127.0.0.1 (0 = any free port);
                                    the first line printed is the URL to open, token included
   lathe demo [--out DIR]           synthesise a demo mix, master it for three targets and say
