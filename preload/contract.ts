@@ -195,7 +195,14 @@ export const jobInfo = v.object({
 });
 export type JobInfo = Infer<typeof jobInfo>;
 
-export const output = v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()) });
+/** A file the engine made or serves; `mediaId` names it in later requests (output:open). */
+/** One delivery target of a running export: what it is doing now and how far it is (0–1). */
+export const targetStage = v.literal('queued', 'rendering', 'encoding', 'verifying', 'done', 'failed');
+export type TargetStage = Infer<typeof targetStage>;
+export const targetProgress = v.object({ targetId: v.string({ min: 1, max: 64 }), stage: targetStage, fraction: v.number({ min: 0, max: 1 }) });
+export type TargetProgress = Infer<typeof targetProgress>;
+
+export const output = v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()), mediaId: v.optional(id()) });
 export type OutputFile = Infer<typeof output>;
 
 /** One move of the assistant's proposal: value in the chain's unit, confidence 0–1 (the predicted
@@ -303,7 +310,7 @@ export const invoke = {
    *  first codec check, as the delivery pipeline runs it), decoded back to WAV for playback. */
   'preview:codec': {
     request: v.object({ generation: v.number({ min: 1, integer: true }), targetId: v.string({ min: 1, max: 64 }) }),
-    response: v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()), codec: v.string(), bitrateKbps: v.number({ min: 0 }) }),
+    response: v.object({ name: v.string(), url: v.string(), path: v.nullable(v.string()), mediaId: v.optional(id()), codec: v.string(), bitrateKbps: v.number({ min: 0 }) }),
   },
   /** The EQ stage's response (dB) from the DSP's own coefficients, on a log grid of `points` from 20 Hz to 20 kHz. */
   'eq:curve': {
@@ -320,6 +327,11 @@ export const invoke = {
   /** Electron: a folder for outputs from the native dialog (browser mode downloads instead). */
   'export:chooseFolder': { request: empty, response: v.nullable(v.object({ folderId: id(), name: v.string() })) },
   'export:settings': { request: exportSettings, response: sessionSummary },
+  /** Electron: opens a delivery report (HTML) an export of this session wrote, named by its
+   *  output's mediaId, in a locked-down window of its own (no scripts, no Node, no navigation).
+   *  Never a path: only reports the engine wrote are found. Browser mode: NOT_AVAILABLE (the page
+   *  opens the report's URL in a new tab). */
+  'output:open': { request: v.object({ mediaId: id() }), response: v.object({ opened: v.boolean() }) },
   'job:cancel': { request: v.object({ jobId: id() }), response: v.object({ cancelled: v.boolean() }) },
   'job:list': { request: empty, response: v.array(jobInfo) },
   'session:get': { request: empty, response: sessionSummary },
@@ -345,7 +357,8 @@ export const send = {
 
 /** Events the engine sends the UI. */
 export const events = {
-  'job:progress': v.object({ jobId: id(), kind: jobKind, fraction: v.number({ min: 0, max: 1 }), stage: v.string() }),
+  /** `targets`: an export's progress per target, every target of the job in order (absent for other jobs). */
+  'job:progress': v.object({ jobId: id(), kind: jobKind, fraction: v.number({ min: 0, max: 1 }), stage: v.string(), targets: v.optional(v.array(targetProgress, { max: 32 })) }),
   'job:done': v.object({ jobId: id(), kind: jobKind, outputs: v.array(output) }),
   'job:failed': v.object({ jobId: id(), kind: jobKind, code: v.string(), message: v.string() }),
   'analysis:ready': v.object({ fileId: id(), analysis: v.shaped<AnalysisResult>(['file', 'loudness', 'spectrum']) }),

@@ -14,6 +14,7 @@ import { registerIpc } from './ipc.js';
 import { menuTemplate } from './menu.js';
 import { PRIVILEGES, registerProtocol } from './protocol.js';
 import { RecentSessions } from './recent.js';
+import { reportOpener } from './report-window.js';
 import { createMainWindow, denyPermissions, hardenContents } from './window.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,6 +71,8 @@ async function onReady(): Promise<void> {
     appVersion: appVersion(),
     urlFor: (id, name) => `lathe://media/${id}/${encodeURIComponent(name)}`,
     dialogs: dialogs(),
+    // Delivery reports open in a locked-down window of their own (main/electron/report-window.ts).
+    openReport: reportOpener(BrowserWindow),
     onSessionPath: (path) => {
       recent.add(path);
       app.addRecentDocument(path);

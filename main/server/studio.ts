@@ -62,6 +62,9 @@ export interface StudioOptions {
   previewWindowSeconds?: number;
   /** Where the assistant remembers this user's habits (default: the user's config folder). */
   assistantAdjustmentsPath?: string;
+  /** Desktop: shows a delivery report this studio's export wrote (`url` is the studio's own
+   *  media URL for it, `path` where it is on disk). Without it, output:open is NOT_AVAILABLE. */
+  openReport?: (report: { url: string; path: string; name: string }) => Promise<void>;
 }
 
 interface HandedFile extends FileInfo {
@@ -101,6 +104,8 @@ export class Studio {
   private readonly files = new Map<string, HandedFile>();
   private readonly folders = new Map<string, string>();
   private readonly media = new Map<string, Media>();
+  /** The HTML delivery reports this studio's exports wrote, by media id: all output:open opens. */
+  private readonly reports = new Set<string>();
   private readonly tracks = new Map<string, Track>();
   private readonly jobs = new Map<string, { info: JobInfo; handle: JobHandle<JobKindName> }>();
   private readonly autosaver: Autosaver;
@@ -194,15 +199,15 @@ export class Studio {
   private publish(path: string, name = basename(path)): OutputFile {
     const id = newId('media');
     this.media.set(id, { path, name, contentType: CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream' });
-    return { name, url: this.options.urlFor(id, name), path: this.options.mode === 'electron' ? path : null };
+    return { name, url: this.options.urlFor(id, name), path: this.options.mode === 'electron' ? path : null, mediaId: id };
   }
 
   private startJob<K extends JobKindName>(kind: K, label: string, params: Parameters<JobPool['run']>[1] & object, outputsOf: (value: unknown) => OutputFile[] = () => [], extra: { onPartial?: (v: unknown) => void } = {}): JobHandle<K> {
     let info!: JobInfo;
     const handle = this.options.pool.run(kind, params as never, {
-      onProgress: (fraction, stage) => {
+      onProgress: (fraction, stage, targets) => {
         Object.assign(info, { state: 'running', fraction: Math.max(0, Math.min(1, fraction)), stage });
-        this.emit('job:progress', { jobId: handle.id, kind, fraction: info.fraction, stage });
+        this.emit('job:progress', { jobId: handle.id, kind, fraction: info.fraction, stage, ...(targets ? { targets } : {}) });
       },
       onStart: () => {
         if (info) info.state = 'running';
@@ -662,7 +667,12 @@ export class Studio {
           'export',
           `exporting ${track.info.name} for ${s.targets.join(', ')}`,
           { input: this.handed(track.info.fileId).path, targetIds: s.targets, profileId: s.profile, chain: this.history.chain, codecChecks: s.codecChecks, maxLimitingDb: s.maxLimitingDb, outDir, appVersion: this.options.appVersion },
-          (v) => (v as { files: string[] }).files.map((f) => this.publish(f)),
+          (v) =>
+            (v as { files: string[] }).files.map((f) => {
+              const out = this.publish(f);
+              if (f.endsWith('.report.html')) this.reports.add(out.mediaId!);
+              return out;
+            }),
         );
         this.learnFromExport(job.result, this.history.chain);
         return { jobId: job.id };
@@ -678,6 +688,16 @@ export class Studio {
         this.session.exportSettings = settings;
         this.changed();
         return this.summary();
+      },
+      'output:open': async ({ mediaId }) => {
+        const open = this.options.openReport;
+        if (!open) throw new StudioError('NOT_AVAILABLE', 'opening a report in a window needs the desktop app; in the browser, the report opens in a new tab');
+        // Only a report an export of this studio wrote: never a path, never another served file.
+        const report = this.reports.has(mediaId) ? this.media.get(mediaId) : undefined;
+        if (!report) throw new StudioError('NOT_FOUND', `there is no delivery report ${mediaId} from an export of this session`);
+        if (!existsSync(report.path)) throw new StudioError('FILE_NOT_FOUND', `${report.name}: the report is no longer where the export wrote it (${report.path})`);
+        await open({ url: this.options.urlFor(mediaId, report.name), path: report.path, name: report.name });
+        return { opened: true };
       },
       'job:cancel': ({ jobId }) => {
         const job = this.jobs.get(jobId);

@@ -149,10 +149,16 @@ export async function renderPrepared(prepared: PreparedProgramme, chain: ChainDo
       }
     }
     const writeFd = toEncoder ? toEncoder.writeFd : null;
+    // Progress in frames of the prepared programme read so far (interleaved f32).
+    const frameBytes = 4 * probe.channels;
+    let bytesRead = 0;
     try {
       for (;;) {
         if (options.signal?.aborted) throw new LatheError('CANCELLED', 'rendering was cancelled', { file: probe.file });
-        if (chainRenderFd(handle, source, writeFd, RENDER_READ_BYTES, analyzer) === 0) break;
+        const n = chainRenderFd(handle, source, writeFd, RENDER_READ_BYTES, analyzer);
+        if (n === 0) break;
+        bytesRead += n;
+        options.onProgress?.(Math.floor(bytesRead / frameBytes));
         await new Promise((resolve) => setImmediate(resolve));
       }
       chainFinishFd(handle, writeFd, analyzer);

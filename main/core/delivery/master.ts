@@ -6,7 +6,7 @@
 // (bounded). Every target gets its file, a SHA-256, and a report (JSON and HTML) that says what was
 // requested and what was achieved — honestly, including when a target could not be met.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp, { type AnalyzerHandle } from '#native-dsp';
@@ -30,11 +30,49 @@ export interface MasterOptions {
   maxLimiterGainReductionDb?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Each target's stage and how far it is (0–1, never going back), as it is mastered. */
+  onTargetProgress?: (progress: TargetProgress) => void;
   appVersion: string;
   /** 'none' skips the platform codec round trips (a quick master; the report says so). */
   codecChecks?: 'full' | 'none';
   /** The input's analysis (with its spectrogram) and SHA-256, when the caller has them. */
   inputKnown?: { analysis: AnalysisResult; sha256: string };
+}
+
+/** What a target is doing: rendering (the gain search and the render, which encodes the
+ *  deliverable as it goes), encoding (a separate encode after resampling: dither and word length),
+ *  verifying (decoding what was written and the platform codec round trips), done or failed. */
+export type TargetStage = 'queued' | 'rendering' | 'encoding' | 'verifying' | 'done' | 'failed';
+export interface TargetProgress {
+  targetId: string;
+  stage: TargetStage;
+  fraction: number;
+}
+
+/** A target's fraction: each pass (render, encode, verify) fills its share of what is left when the
+ *  pass begins, so another round (a lower ceiling, a corrected render) slows the bar rather than
+ *  sending it back; only `done` reaches 1. */
+class TargetMeter {
+  private fraction = 0;
+  private base = 0;
+  constructor(
+    private readonly targetId: string,
+    private readonly report?: (p: TargetProgress) => void,
+  ) {}
+  /** A new round of render, (encode,) verify begins. */
+  round(): void {
+    this.base = this.fraction;
+  }
+  /** `within` (0–1) of the part of a round between `from` and `to` (0–1). */
+  at(stage: TargetStage, from: number, to: number, within = 0): void {
+    const f = this.base + (1 - this.base) * (from + (to - from) * Math.max(0, Math.min(1, within)));
+    this.fraction = Math.max(this.fraction, Math.min(0.999, f));
+    this.report?.({ targetId: this.targetId, stage, fraction: this.fraction });
+  }
+  end(stage: 'done' | 'failed'): void {
+    if (stage === 'done') this.fraction = 1;
+    this.report?.({ targetId: this.targetId, stage, fraction: this.fraction });
+  }
 }
 
 export interface TargetResult {
@@ -202,6 +240,13 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
   const work = mkdtempSync(join(tmpdir(), 'lathe-master-'));
   const iterations: ReportIteration[] = [];
   const codecList = options.codecChecks === 'none' ? [] : target.codecChecks;
+  const meter = new TargetMeter(target.id, options.onTargetProgress);
+  // The share of a round each pass fills: a target at another rate with dither is rendered
+  // (and resampled), then dithered and encoded in a second pass.
+  const twoPass = outRate !== probe.sampleRate && !!target.dither && !!target.bitDepth;
+  const share = twoPass ? { rendering: [0, 0.45], encoding: [0.45, 0.7], verifying: [0.7, 0.97] } : { rendering: [0, 0.7], encoding: [0.7, 0.7], verifying: [0.7, 0.97] };
+  const step = (stage: 'rendering' | 'encoding' | 'verifying', within = 0) => meter.at(stage, share[stage][0]!, share[stage][1]!, within);
+  let rendered = false;
   try {
     let ceiling = target.truePeakCeilingDbtp;
     let search: Search | undefined;
@@ -217,6 +262,8 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     const dither: ChainDocument['dither'] = target.dither && target.bitDepth ? { enabled: true, bits: target.bitDepth, noiseShaping: false } : { ...options.chain.dither, enabled: false };
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
+      if (rendered) meter.round();
+      step('rendering');
       // Start where the input's loudness says the gain should be (or where the last round ended).
       const start = search?.gainDb ?? clampGain(options.chain.limiter.inputGainDb + targetLufs - (inputAnalysis.loudness.integratedLufs ?? targetLufs));
       search = searchGain(prepared, options.chain, ceiling, targetLufs - encodeShift, maxGr, offset, start, targetLufs);
@@ -232,9 +279,15 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       for (let attempt = 1; ; attempt++) {
         chainUsed = withLimiter(options.chain, ceiling, search.gainDb, outRate === probe.sampleRate ? dither : { ...dither, enabled: false });
         say(`rendering ${basename(outFile)}`);
-        const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
-        await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, meter, options.signal);
-        const real = dsp.analyzerFinish(meter).loudness.integratedLufs;
+        if (rendered) meter.round();
+        rendered = true;
+        step('rendering');
+        const loudness = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
+        await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, loudness, options.signal, (stage, within) => {
+          if (stage === 'encoding' && within === 0) say(`dithering to ${target.bitDepth} bits and encoding ${basename(outFile)}`);
+          step(stage, within);
+        });
+        const real = dsp.analyzerFinish(loudness).loudness.integratedLufs;
         renderedLufs = real;
         if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real + encodeShift - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
         offset += real - search.modelLufs;
@@ -244,7 +297,8 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       // Decode what was written and measure it, and put it through every platform codec: side
       // by side (each is one ffmpeg process and a light measurement).
       say(`measuring it and checking through ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
-      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true }), ...codecList.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
+      step('verifying');
+      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true, onProgress: (f) => step('verifying', f) }), ...codecList.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
       deliverable = written!;
       checks = codecList.map((check, i) => ({ check, result: results[i]! }));
       const peaks = [deliverable.loudness.truePeakDbtp, ...checks.map((c) => c.result.loudness.truePeakDbtp)].filter((x): x is number => x !== null);
@@ -357,6 +411,7 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     const reportHtml = outFile.replace(/\.[^.]+$/, '.report.html');
     writeAtomic(reportJson, `${JSON.stringify(report, null, 2)}\n`);
     writeAtomic(reportHtml, renderReportHtml(report));
+    meter.end('done');
     return {
       target: target.id,
       file: outFile,
@@ -369,6 +424,10 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       summary,
       analysis: achieved,
     };
+  } catch (e) {
+    // A cancelled export is the job's to report; anything else failed this target.
+    if (!options.signal?.aborted) meter.end('failed');
+    throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -380,8 +439,11 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
  * into a float WAV first and dither afterwards, so dither is the last thing that touches the
  * samples before the word length shrinks.
  */
-async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocument, dither: ChainDocument['dither'], outRate: number, target: DeliveryTarget, outFile: string, work: string, meter: AnalyzerHandle, signal?: AbortSignal): Promise<void> {
+async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocument, dither: ChainDocument['dither'], outRate: number, target: DeliveryTarget, outFile: string, work: string, meter: AnalyzerHandle, signal?: AbortSignal, progress?: (stage: 'rendering' | 'encoding', within: number) => void): Promise<void> {
   const probe = prepared.probe;
+  // The prepared programme is interleaved f32 at the input's rate: its length in frames.
+  const frames = statSync(prepared.file).size / (4 * probe.channels);
+  const rendering = (done: number) => progress?.('rendering', frames > 0 ? done / frames : 0);
   const codec = target.deliverable.codec;
   const final: EncodeFormat = {
     muxer: MUXERS[target.deliverable.container] ?? 'wav',
@@ -393,14 +455,16 @@ async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocume
     ...(codec === 'flac' ? { flacBits: target.bitDepth ?? 24 } : {}),
   };
   if (outRate === probe.sampleRate || !dither.enabled) {
-    await renderPrepared(prepared, chain, { file: outFile, format: { ...final, inputSampleRate: probe.sampleRate } }, { signal, analyzer: meter });
+    await renderPrepared(prepared, chain, { file: outFile, format: { ...final, inputSampleRate: probe.sampleRate } }, { signal, analyzer: meter, onProgress: rendering });
     return;
   }
   const resampled = join(work, 'resampled.wav');
-  await renderPrepared(prepared, { ...chain, dither: { ...dither, enabled: false } }, { file: resampled, format: { muxer: 'wav', codec: 'pcm_f32le', sampleRate: outRate, inputSampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout } }, { signal, analyzer: meter });
+  await renderPrepared(prepared, { ...chain, dither: { ...dither, enabled: false } }, { file: resampled, format: { muxer: 'wav', codec: 'pcm_f32le', sampleRate: outRate, inputSampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout } }, { signal, analyzer: meter, onProgress: rendering });
   const second = await probeFile(resampled, signal);
+  const resampledFrames = frames * (outRate / probe.sampleRate);
+  progress?.('encoding', 0);
   const ditherOnly: ChainDocument = { ...chain, eq: { ...chain.eq, enabled: false }, compressor: { ...chain.compressor, enabled: false }, imager: { ...chain.imager, enabled: false }, saturation: { ...chain.saturation, enabled: false }, reverb: { ...chain.reverb, enabled: false }, delay: { ...chain.delay, enabled: false }, limiter: { ...chain.limiter, enabled: false }, dither };
-  await renderToFile(second, ditherOnly, outFile, final, { signal });
+  await renderToFile(second, ditherOnly, outFile, final, { signal, onProgress: (done) => progress?.('encoding', resampledFrames > 0 ? done / resampledFrames : 0) });
 }
 
 /** Masters `input` for every target; returns one result per target. */

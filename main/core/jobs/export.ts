@@ -7,13 +7,29 @@ import { join } from 'node:path';
 import { master } from '../delivery/master.js';
 import { getProfile, getTarget } from '../delivery/targets.js';
 import type { ExportParams, JobResults } from './kinds.js';
+import type { TargetProgress } from '../delivery/master.js';
 
-export async function runExport(p: ExportParams, signal: AbortSignal, onProgress: (fraction: number, stage: string) => void): Promise<JobResults['export']> {
+export async function runExport(p: ExportParams, signal: AbortSignal, onProgress: (fraction: number, stage: string, targets: TargetProgress[]) => void): Promise<JobResults['export']> {
   const targets = p.targetIds.map((id) => getTarget(id));
   mkdirSync(p.outDir, { recursive: true });
   const staging = mkdtempSync(join(p.outDir, '.lathe-export-'));
   try {
-    let step = 0;
+    // Every target of the job, in order, each with its own stage and fraction; the job's fraction
+    // is their mean after the shared start (analysing the input, the chain before the limiter).
+    const state: TargetProgress[] = targets.map((t) => ({ targetId: t.id, stage: 'queued', fraction: 0 }));
+    let stage = 'starting';
+    let current = 0;
+    let fraction = 0;
+    let sent = { fraction: -1, stages: '' };
+    const post = () => {
+      const mean = state.reduce((sum, t) => sum + t.fraction, 0) / state.length;
+      fraction = Math.max(fraction, Math.min(0.99, 0.05 + 0.94 * mean));
+      // Renders report every block: a change of stage always goes out, progress in 0.5 % steps.
+      const stages = state.map((t) => t.stage).join();
+      if (stages === sent.stages && fraction - sent.fraction < 0.005) return;
+      sent = { fraction, stages };
+      onProgress(fraction, stage, state.map((t) => ({ ...t })));
+    };
     const result = await master(p.input, targets, {
       outDir: staging,
       chain: p.chain,
@@ -23,10 +39,18 @@ export async function runExport(p: ExportParams, signal: AbortSignal, onProgress
       signal,
       appVersion: p.appVersion,
       onProgress: (message) => {
-        // master says "<target>: <what>"; the fraction follows the targets in order.
-        const index = targets.findIndex((t) => message.startsWith(`${t.id}:`));
-        if (index >= 0) step = Math.max(step, index);
-        onProgress(Math.min(0.99, (index < 0 ? 0.02 : (step + 0.5) / targets.length)), message);
+        // master says "<target>: <what>" (or what it does for every target first).
+        stage = message;
+        sent.stages = '';
+        post();
+      },
+      onTargetProgress: (t) => {
+        // Targets are mastered in order (the same target twice is two rows).
+        const at = state.findIndex((s, i) => i >= current && s.targetId === t.targetId);
+        if (at < 0) return;
+        state[at] = { ...t };
+        if (t.stage === 'done' || t.stage === 'failed') current = at + 1;
+        post();
       },
     });
     signal.throwIfAborted();

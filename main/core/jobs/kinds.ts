@@ -5,6 +5,7 @@ import type { ChainDocument } from '../chain/document.js';
 import type { EncodeFormat } from '../media/encode.js';
 import type { AudioProbe } from '../media/probe.js';
 import type { Proposal } from '../assistant/propose.js';
+import type { TargetProgress } from '../delivery/master.js';
 
 export interface JobParams {
   /** Decodes a file once into interleaved f32 frames (the preview renders read from it). */
@@ -73,7 +74,7 @@ export type ToWorker =
 /** Worker → pool. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'progress'; jobId: string; fraction: number; stage: string }
+  | { type: 'progress'; jobId: string; fraction: number; stage: string; /** An export's targets, in order. */ targets?: TargetProgress[] }
   | { type: 'partial'; jobId: string; value: unknown }
   | { type: 'done'; jobId: string; value: unknown }
   | { type: 'failed'; jobId: string; code: string; message: string };

@@ -7,9 +7,11 @@ import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { LatheError, type LatheErrorCode } from '../errors.js';
 import type { FromWorker, JobKindName, JobParams, JobResults, ToWorker } from './kinds.js';
+import type { TargetProgress } from '../delivery/master.js';
 
 export interface JobCallbacks<K extends JobKindName> {
-  onProgress?: (fraction: number, stage: string) => void;
+  /** `targets`: an export's progress per target (every target of the job, in order). */
+  onProgress?: (fraction: number, stage: string, targets?: TargetProgress[]) => void;
   /** A result delivered before the job ends (the preview window). */
   onPartial?: (value: unknown) => void;
   onStart?: () => void;
@@ -129,7 +131,7 @@ export class JobPool {
       }
       const job = slot.job;
       if (!job || job.id !== m.jobId) return;
-      if (m.type === 'progress') job.callbacks.onProgress?.(m.fraction, m.stage);
+      if (m.type === 'progress') job.callbacks.onProgress?.(m.fraction, m.stage, m.targets);
       else if (m.type === 'partial') job.callbacks.onPartial?.(m.value);
       else {
         slot.job = null;

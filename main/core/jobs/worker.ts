@@ -14,6 +14,7 @@ import { FULL_MATCH, matchSummary, planMatch } from '../matching/match.js';
 import { profileFile } from '../matching/profile.js';
 import { runExport } from './export.js';
 import type { FromWorker, JobParams, JobResults, ToWorker } from './kinds.js';
+import type { TargetProgress } from '../delivery/master.js';
 import { isCancelled, renderFull, renderWindow } from './preview-render.js';
 
 const JOB_NICE = 10;
@@ -46,7 +47,7 @@ async function decode(p: JobParams['decode'], signal: AbortSignal): Promise<JobR
 }
 
 async function run(jobId: string, kind: keyof JobParams, params: unknown, flag: Int32Array, signal: AbortSignal): Promise<unknown> {
-  const progress = (fraction: number, stage: string) => post({ type: 'progress', jobId, fraction, stage });
+  const progress = (fraction: number, stage: string, targets?: TargetProgress[]) => post({ type: 'progress', jobId, fraction, stage, ...(targets ? { targets } : {}) });
   switch (kind) {
     case 'decode':
       progress(0, 'decoding');

@@ -1,6 +1,6 @@
 // Export: the target checklist, profile and options; one job masters every chosen target; its
 // reports (JSON) are read back to show each rule's pass or fail, with the HTML report to open.
-import type { LatheApi, ExportSettings, OutputFile } from '../../../preload/contract.js';
+import type { LatheApi, ExportSettings, OutputFile, TargetProgress, TargetStage } from '../../../preload/contract.js';
 
 export interface TargetOption {
   id: string;
@@ -47,6 +47,20 @@ export interface TargetResult {
   iterations: number;
 }
 
+/** One target's row while an export runs. `stage` and `fraction` come from the engine's progress
+ *  per target; an engine that sends only its stage text leaves them out (the row then says
+ *  working or done, from the text). */
+export interface TargetRow {
+  id: string;
+  name: string;
+  state: 'queued' | 'working' | 'done' | 'failed';
+  message: string;
+  stage?: TargetStage;
+  fraction?: number;
+}
+
+const STAGE_WORDS: Record<TargetStage, string> = { queued: 'waiting', rendering: 'rendering', encoding: 'encoding', verifying: 'verifying', done: 'done', failed: 'failed' };
+
 export class ExportState {
   #targets = $state.raw<TargetOption[]>([]);
   #profiles = $state.raw<{ id: string; name: string; typicalLufs: number }[]>([]);
@@ -60,7 +74,7 @@ export class ExportState {
   #folder = $state.raw<{ folderId: string; name: string } | null>(null);
   /** Each target of the running export: the targets are mastered in order, and the engine's stage
    *  names the one it works on ("spotify: encoding"). */
-  #perTarget = $state.raw<{ id: string; name: string; state: 'queued' | 'working' | 'done'; message: string }[]>([]);
+  #perTarget = $state.raw<TargetRow[]>([]);
   readonly #api: LatheApi;
 
   constructor(api: LatheApi) {
@@ -135,15 +149,39 @@ export class ExportState {
     if (this.#jobId && this.#state === 'running') await this.#api['job:cancel']({ jobId: this.#jobId });
   }
 
-  progress(jobId: string, fraction: number, stage: string): void {
+  progress(jobId: string, fraction: number, stage: string, targets?: TargetProgress[]): void {
     if (jobId !== this.#jobId) return;
     this.#fraction = fraction;
     this.#stage = stage;
+    if (targets?.length) {
+      // Each target's own stage and fraction, in the job's order.
+      this.#perTarget = targets.map((t, i) => {
+        const row = this.#perTarget[i]?.id === t.targetId ? this.#perTarget[i]! : { id: t.targetId, name: this.#targets.find((o) => o.id === t.targetId)?.name ?? t.targetId, message: '' };
+        const state = t.stage === 'queued' ? 'queued' : t.stage === 'done' ? 'done' : t.stage === 'failed' ? 'failed' : 'working';
+        return { id: row.id, name: row.name, state, stage: t.stage, fraction: t.fraction, message: STAGE_WORDS[t.stage] };
+      });
+      return;
+    }
     const at = this.#perTarget.findIndex((t) => stage.startsWith(`${t.id}: `));
     if (at >= 0) {
       this.#perTarget = this.#perTarget.map((t, i) =>
         i < at ? { ...t, state: 'done' as const } : i === at ? { ...t, state: 'working' as const, message: stage.slice(t.id.length + 2) } : t,
       );
+    }
+  }
+
+  /** Electron: the report opens in a window of the app's own, through the bridge (browser mode
+   *  opens the report's URL in a new tab instead). */
+  async openReport(result: TargetResult): Promise<void> {
+    const mediaId = result.report?.mediaId;
+    if (!mediaId) {
+      this.#error = `The report for ${result.name} cannot be opened: the engine did not name it.`;
+      return;
+    }
+    try {
+      await this.#api['output:open']({ mediaId });
+    } catch (e) {
+      this.#error = `Could not open the report for ${result.name}: ${(e as Error).message}`;
     }
   }
 
@@ -183,7 +221,7 @@ export class ExportState {
       });
     }
     this.#results = results;
-    this.#perTarget = this.#perTarget.map((t) => ({ ...t, state: 'done' as const, message: results.find((r) => r.target === t.id)?.pass === false ? 'delivered, misses a rule' : 'delivered' }));
+    this.#perTarget = this.#perTarget.map((t) => ({ ...t, state: 'done' as const, ...(t.stage ? { stage: 'done' as const, fraction: 1 } : {}), message: results.find((r) => r.target === t.id)?.pass === false ? 'delivered, misses a rule' : 'delivered' }));
     this.#state = 'done';
     this.#stage = results.every((r) => r.pass) ? 'every target passes' : 'some targets miss a rule';
   }

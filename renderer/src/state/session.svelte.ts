@@ -238,7 +238,7 @@ export class SessionState {
     this.#unsubscribe.push(
       api.on('job:progress', (p) => {
         this.jobs.progress(p);
-        this.exporter.progress(p.jobId, p.fraction, p.stage);
+        this.exporter.progress(p.jobId, p.fraction, p.stage, p.targets);
       }),
       api.on('job:done', (p) => {
         this.jobs.finish(p.jobId, 'done', 'done');
