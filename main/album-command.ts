@@ -1,6 +1,12 @@
 // `lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
 // [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--max-limiting DB] [--codec-checks full|none]
-// [--gap SECONDS] [--title T] [--performer P] [--name STEM] [--json]`: master an album.
+// [--gap SECONDS] [--title T] [--performer P] [--name STEM] [--queue redis://HOST:PORT] [--json]`:
+// master an album.
+//
+// An album resumes, as a batch does: run again with the same inputs and settings after it was
+// killed or cancelled, it reuses every track master it finished (kept, with a record and its
+// SHA-256, in DIR/.lathe-album) and masters only the rest; the album's own steps run over all
+// tracks every time. --queue hands the album to a `lathe worker` as one job and follows it.
 //
 // ALBUM.json: { "title", "performer", "songwriter", "catalog" (13 digits), "gapSeconds",
 //   "tracks": [ { "file", "chain" (a path or a chain document), "title", "performer",
@@ -8,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { masterAlbum, type AlbumDocument, type AlbumTrack } from './core/album/album.js';
+import { masterAlbum, type AlbumDocument, type AlbumResult, type AlbumTrack } from './core/album/album.js';
 import { ChainError, validateChain, type ChainDocument } from './core/chain/document.js';
 import { getProfile, parseTargetList } from './core/delivery/targets.js';
 import { LatheError } from './core/errors.js';
@@ -103,6 +109,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       name: { type: 'string' },
       assistant: { type: 'boolean', default: false },
       reference: { type: 'string', multiple: true },
+      queue: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -155,18 +162,47 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       if (assistant) await (await import('./core/assistant/model.js')).releaseAssistantModel();
     }
   }
-  // Ctrl-C cancels: the album's files of this run are removed (half an album is not a delivery).
+  // Ctrl-C cancels: nothing of this run is delivered (half an album is not a delivery), and the
+  // tracks it finished are kept for the next run. With --queue it takes back a job no worker has
+  // started (a running album finishes on its worker).
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('lathe: cancelling the album\n');
+    process.stderr.write(values.queue ? 'lathe: no longer following the album (a job no worker has started is taken back)\n' : 'lathe: cancelling the album\n');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let result;
+  let result: AlbumResult;
   try {
-    result = await masterAlbum(album, targets, {
+    if (values.queue) {
+      const { enqueueAlbum } = await import('./core/queue/album-queue.js');
+      if (values.profile) getProfile(values.profile);
+      for (const t of album.tracks) t.file = resolve(t.file);
+      const queued = await enqueueAlbum(
+        values.queue,
+        {
+          kind: 'album',
+          album,
+          targetIds: targets.map((t) => t.id),
+          chain: shared,
+          policy,
+          anchor: values.anchor ? resolve(values.anchor) : null,
+          profileId: values.profile ?? null,
+          maxLimitingDb: maxGr ?? null,
+          codecChecks,
+          name: values.name ?? 'album',
+          outDir: resolve(values.out),
+          appVersion,
+        },
+        { signal: controller.signal, onProgress: (stage, worker) => say(`${stage}${worker ? ` (${worker})` : ''}`), onNotice: (m) => process.stderr.write(`lathe: ${m}\n`) },
+      );
+      if (!queued.result) {
+        process.stderr.write('lathe: the album was taken back from the queue before a worker started it\n');
+        return 130;
+      }
+      result = queued.result;
+    } else result = await masterAlbum(album, targets, {
       signal: controller.signal,
       outDir: resolve(values.out),
       chain: shared,
@@ -180,8 +216,8 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       onProgress: say,
     });
   } catch (e) {
-    if (controller.signal.aborted) {
-      process.stderr.write('lathe: album cancelled; nothing of it was kept\n');
+    if (controller.signal.aborted && !values.queue) {
+      process.stderr.write(`lathe: album cancelled; nothing of it was delivered (the tracks it finished are kept in ${resolve(values.out)}/.lathe-album: run it again to resume)\n`);
       return 130;
     }
     throw e;
@@ -194,7 +230,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       `${JSON.stringify({
         policy: result.policy,
         anchor: result.anchor,
-        tracks: result.tracks.map((t) => ({ input: t.input, target: t.target, file: t.file, requestedLufs: t.requestedLufs, integratedLufs: t.integratedLufs, truePeakDbtp: t.truePeakDbtp, pass: t.pass, ...(t.cd ? { cd: t.cd } : {}), report: t.report })),
+        tracks: result.tracks.map((t) => ({ input: t.input, target: t.target, file: t.file, requestedLufs: t.requestedLufs, integratedLufs: t.integratedLufs, truePeakDbtp: t.truePeakDbtp, pass: t.pass, reused: t.reused, ...(t.cd ? { cd: t.cd } : {}), report: t.report })),
         consistency: result.consistency,
         consistencyByTarget: result.consistencyByTarget,
         preLimiterLufs: result.preLimiterLufs,
@@ -206,7 +242,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
   } else {
     if (result.anchor) console.log(`anchor: ${result.anchor} (every track keeps its loudness relative to it)`);
     for (const t of result.tracks) {
-      console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.target.padEnd(13)} ${t.input}`);
+      console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.target.padEnd(13)} ${t.input}${t.reused ? ' (reused from an earlier run)' : ''}`);
       console.log(`      requested ${t.requestedLufs.toFixed(2)} LUFS, achieved ${t.integratedLufs?.toFixed(2) ?? '—'} LUFS, true peak ${t.truePeakDbtp?.toFixed(2) ?? '—'} dBTP → ${t.file}${t.cd ? ` (track ${t.cd.number}, INDEX 01 ${t.cd.index01})` : ''}`);
     }
     const c = result.consistency;

@@ -170,21 +170,25 @@ describe('lathe album', () => {
 });
 
 describe('lathe album, cancelled', () => {
-  it('Ctrl-C removes what the album had written so far: half an album is not a delivery', async () => {
+  it('Ctrl-C delivers nothing of the album (half an album is not a delivery) and keeps its finished tracks aside', async () => {
     const tracks = [track('x1.wav', 10, 31, -6), track('x2.wav', 10, 32, -8), track('x3.wav', 10, 33, -7), track('x4.wav', 10, 34, -9)];
     const out = at('cancelled');
     const child = spawn(process.execPath, [latheBin, 'album', ...tracks.map((t) => t.file), '--targets', 'spotify,apple-music', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Wait until a deliverable is in place, then interrupt.
-    const delivered = () => (existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.flac') || f.endsWith('.wav')) : []);
-    for (let i = 0; i < 2400 && delivered().length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(delivered().length, stderr).toBeGreaterThan(0);
+    // Wait until a track's master is finished (staged, with its record), then interrupt.
+    const doneDir = join(out, '.lathe-album', 'done');
+    const finished = () => (existsSync(doneDir) ? readdirSync(doneDir).filter((f) => f.endsWith('.json')) : []);
+    for (let i = 0; i < 2400 && finished().length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(finished().length, stderr).toBeGreaterThan(0);
     child.kill('SIGINT');
     expect(await exited, stderr).toBe(130);
-    expect(stderr).toMatch(/album cancelled; nothing of it was kept/);
-    expect(readdirSync(out)).toEqual([]);
+    expect(stderr).toMatch(/album cancelled; nothing of it was delivered/);
+    // Nothing in the output folder but the album's resume state (album-resume.test.ts resumes).
+    expect(readdirSync(out)).toEqual(['.lathe-album']);
+    expect(finished().length).toBeGreaterThan(0);
+    expect(readdirSync(join(out, '.lathe-album', 'work'))).toEqual([]);
   }, 240_000);
 });
 

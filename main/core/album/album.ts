@@ -17,12 +17,20 @@
 // tracks are mastered to undithered 24-bit at 44.1 kHz, laid out with their gaps on sector
 // boundaries, and the whole disc is dithered to 16 bits once; each track is then measured from the
 // image itself.
+//
+// An album resumes: every track's master is kept, keyed by its source's content and everything
+// that decides it, in OUT/.lathe-album (resume.ts), so a run that was killed or cancelled and is
+// started again with the same inputs and settings reuses what it finished (after checking the
+// files' hashes) and masters only the rest; a changed source or setting masters again only what
+// it changes. The album's own steps are always computed over all tracks. The track deliverables
+// move into OUT only when the whole album is done.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
+import type { AudioProbe } from '../media/probe.js';
 import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, type PreparedProgramme } from '../chain/render.js';
 import { masterForTarget, sha256File, type MasterOptions, type TargetResult } from '../delivery/master.js';
@@ -32,6 +40,7 @@ import { checkSourceFile, probeFile } from '../media/probe.js';
 import { buildCdImage, checkCdText, cueTime, cutSegment, FRAMES_PER_SECOND, normaliseIsrc, writeCueText, type CdLayoutTrack } from './cd.js';
 import { albumConsistency, type ConsistencyReport } from './consistency.js';
 import { renderAlbumHtml } from './report-html.js';
+import { albumTrackKey, deliverTrack, findFinishedTrack, knownPreLimiterLufs, openAlbumState, rememberPreLimiterLufs, stageFinishedTrack, targetResultOf, trackWorkFolder, type FoundTrack } from './resume.js';
 
 export type AlbumPolicy = 'anchor' | 'per-track';
 
@@ -92,6 +101,9 @@ export interface AlbumTrackResult {
   summary: string;
   /** The track's delivery report (for cd: the report of its 24-bit master before the image). */
   report: string | null;
+  /** Whether this track's master was reused from an earlier, interrupted run (for cd: its
+   *  24-bit master; the image is always built anew). */
+  reused: boolean;
   /** cd only: where the track sits on the disc. */
   cd?: { number: number; index00: string | null; index01: string; isrc: string | null };
 }
@@ -138,11 +150,13 @@ interface PreparedTrack {
   spec: AlbumTrack;
   input: string;
   chain: ChainDocument;
-  analysis: AnalysisResult;
+  probe: AudioProbe;
   sha256: string;
-  prepared: PreparedProgramme;
   /** Integrated loudness after the chain's stages before the limiter. */
   preLimiterLufs: number | null;
+  /** The input's analysis and its programme before the limiter, made once, when a master of it
+   *  is needed (a resumed album's finished tracks never need them). */
+  ready: () => Promise<{ analysis: AnalysisResult; prepared: PreparedProgramme }>;
 }
 
 function validateAlbum(album: AlbumDocument): void {
@@ -195,25 +209,43 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const name = options.name ?? 'album';
+  const state = openAlbumState(outDir);
   const work = mkdtempSync(join(tmpdir(), 'lathe-album-'));
   const startedAt = Date.now();
   try {
     // Every file checked before any work starts, so a typo in track 12 does not cost eleven tracks;
-    // then every track measured, hashed and run once through its chain's stages before the limiter.
+    // then every track hashed and measured through its chain's stages before the limiter (unless
+    // an earlier run of the same source and chain remembered that loudness).
     for (const spec of album.tracks) await checkSourceFile(resolve(spec.file));
     const tracks: PreparedTrack[] = new Array<PreparedTrack>(album.tracks.length);
     await inParallel([...album.tracks.keys()], concurrency, async (i) => {
       const spec = album.tracks[i]!;
       const input = resolve(spec.file);
-      say(`preparing track ${i + 1}/${album.tracks.length}: ${basename(input)}`);
       const probe = await probeFile(input, options.signal);
       const chain = spec.chain ?? options.chain;
-      const dir = join(work, `prepared-${i + 1}`);
-      mkdirSync(dir);
-      const [analysis, sha256, prepared] = await Promise.all([analyzeFile(input, { signal: options.signal, includeSpectrogram: true }), sha256File(input), prepareForLimiter(probe, chain, dir, { signal: options.signal })]);
-      const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
-      await renderPrepared(prepared, { ...chain, limiter: { ...chain.limiter, enabled: false }, dither: { ...chain.dither, enabled: false } }, null, { signal: options.signal, analyzer: meter });
-      tracks[i] = { spec, input, chain, analysis, sha256, prepared, preLimiterLufs: dsp.analyzerFinish(meter).loudness.integratedLufs };
+      const sha256 = await sha256File(input);
+      let made: Promise<{ analysis: AnalysisResult; prepared: PreparedProgramme }> | null = null;
+      const ready = () =>
+        (made ??= (async () => {
+          const dir = join(work, `prepared-${i + 1}`);
+          mkdirSync(dir, { recursive: true });
+          const [analysis, prepared] = await Promise.all([analyzeFile(input, { signal: options.signal, includeSpectrogram: true }), prepareForLimiter(probe, chain, dir, { signal: options.signal })]);
+          return { analysis, prepared };
+        })());
+      const known = knownPreLimiterLufs(state, sha256, chain);
+      let preLimiterLufs: number | null;
+      if (known) {
+        say(`track ${i + 1}/${album.tracks.length}: ${basename(input)}: its loudness before the limiter is known from an earlier run`);
+        preLimiterLufs = known.lufs;
+      } else {
+        say(`preparing track ${i + 1}/${album.tracks.length}: ${basename(input)}`);
+        const { prepared } = await ready();
+        const meter = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
+        await renderPrepared(prepared, { ...chain, limiter: { ...chain.limiter, enabled: false }, dither: { ...chain.dither, enabled: false } }, null, { signal: options.signal, analyzer: meter });
+        preLimiterLufs = dsp.analyzerFinish(meter).loudness.integratedLufs;
+        rememberPreLimiterLufs(state, sha256, chain, preLimiterLufs);
+      }
+      tracks[i] = { spec, input, chain, probe, sha256, preLimiterLufs, ready };
     });
     let anchorIndex = -1;
     if (options.policy === 'anchor') {
@@ -230,15 +262,15 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
     }
 
     const results: AlbumTrackResult[] = [];
+    /** Track deliverables to move into the output folder once the album is done. */
+    const toDeliver: FoundTrack[] = [];
     const consistencyByTarget: ConsistencyReport[] = [];
     let cd: AlbumResult['cd'] = null;
     for (const target of targets) {
       const isCd = target.id === 'cd';
       const base = isCd ? cdTrackTarget(target) : target;
-      const trackOut = isCd ? join(work, 'cd-tracks') : outDir;
-      mkdirSync(trackOut, { recursive: true });
-      const masterOptions = (t: PreparedTrack): MasterOptions => ({
-        outDir: trackOut,
+      const masterOptions = (t: PreparedTrack, dir: string, analysis: AnalysisResult): MasterOptions => ({
+        outDir: dir,
         chain: t.chain,
         ...(options.profile ? { profile: options.profile } : {}),
         ...(options.maxLimiterGainReductionDb !== undefined ? { maxLimiterGainReductionDb: options.maxLimiterGainReductionDb } : {}),
@@ -246,34 +278,56 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
         appVersion: options.appVersion,
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (m) => say(`${basename(t.input)}: ${m}`),
-        inputKnown: { analysis: t.analysis, sha256: t.sha256 },
+        inputKnown: { analysis, sha256: t.sha256 },
       });
-      const run = (t: PreparedTrack, tgt: DeliveryTarget) => masterForTarget(t.input, tgt, masterOptions(t), t.analysis, t.sha256, t.prepared);
-      const done = new Map<number, { result: TargetResult; requested: number }>();
+      // A track's master: reused when an earlier run finished it (its record and files verify),
+      // otherwise made in a private work folder and staged with its record.
+      const run = async (t: PreparedTrack, tgt: DeliveryTarget, requested: number): Promise<{ result: TargetResult; requested: number; reused: boolean; found: FoundTrack }> => {
+        const key = albumTrackKey({ inputName: basename(t.input, extname(t.input)), inputSha256: t.sha256, chain: t.chain, target: tgt, profile: options.profile ?? null, maxLimitingDb: options.maxLimiterGainReductionDb ?? null, codecChecks: options.codecChecks ?? 'full' });
+        const earlier = await findFinishedTrack(state, outDir, key);
+        if (earlier) {
+          say(`${basename(t.input)}: ${target.id}: reused (finished by an earlier run; its files verify)`);
+          return { result: targetResultOf(earlier), requested, reused: true, found: earlier };
+        }
+        options.signal?.throwIfAborted();
+        const { analysis, prepared } = await t.ready();
+        const dir = trackWorkFolder(state, key);
+        try {
+          const made = await masterForTarget(t.input, tgt, masterOptions(t, dir, analysis), analysis, t.sha256, prepared);
+          options.signal?.throwIfAborted();
+          const found = await stageFinishedTrack(state, key, dir, made, { input: t.input, inputSha256: t.sha256, requestedLufs: requested, deliveredDir: isCd ? null : outDir });
+          return { result: targetResultOf(found), requested, reused: false, found };
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      };
+      const done = new Map<number, { result: TargetResult; requested: number; reused: boolean; found: FoundTrack }>();
       if (options.policy === 'anchor') {
         const anchor = tracks[anchorIndex]!;
         say(`${target.id}: mastering the anchor, ${basename(anchor.input)}`);
-        const first = await run(anchor, base);
-        const anchorRequested = resolveIntegratedLufs(base, { profile: options.profile, mono: anchor.prepared.probe.channels === 1 });
-        done.set(anchorIndex, { result: first, requested: anchorRequested });
+        const anchorRequested = resolveIntegratedLufs(base, { profile: options.profile, mono: anchor.probe.channels === 1 });
+        const firstRun = await run(anchor, base, anchorRequested);
+        const first = firstRun.result;
+        done.set(anchorIndex, firstRun);
         // The album's level is where the anchor actually landed (it may fall short of the target
         // when its limiting allowance runs out); every other track keeps its distance from it.
         const albumLevel = first.integratedLufs ?? anchorRequested;
         await inParallel([...tracks.keys()].filter((i) => i !== anchorIndex), concurrency, async (i) => {
           const t = tracks[i]!;
           if (t.preLimiterLufs === null) {
-            done.set(i, { result: await run(t, base), requested: anchorRequested });
+            done.set(i, await run(t, base, anchorRequested));
             return;
           }
           const requested = albumLevel + (t.preLimiterLufs - anchor.preLimiterLufs!);
-          done.set(i, { result: await run(t, withLoudness(base, requested)), requested });
+          done.set(i, await run(t, withLoudness(base, requested), requested));
         });
       } else {
         await inParallel([...tracks.keys()], concurrency, async (i) => {
           const t = tracks[i]!;
-          done.set(i, { result: await run(t, base), requested: resolveIntegratedLufs(base, { profile: options.profile, mono: t.prepared.probe.channels === 1 }) });
+          done.set(i, await run(t, base, resolveIntegratedLufs(base, { profile: options.profile, mono: t.probe.channels === 1 })));
         });
       }
+      if (!isCd) for (const i of tracks.keys()) toDeliver.push(done.get(i)!.found);
       let analyses: { input: string; analysis: AnalysisResult }[] = tracks.map((t, i) => ({ input: t.input, analysis: done.get(i)!.result.analysis }));
       if (isCd) {
         say('cd: building the disc image (dithered to 16 bits once) and the CUE sheet');
@@ -301,7 +355,7 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
         }
       }
       for (const [i, t] of tracks.entries()) {
-        const { result, requested } = done.get(i)!;
+        const { result, requested, reused } = done.get(i)!;
         const a = analyses[i]!.analysis;
         const lufs = a.loudness.integratedLufs;
         const tp = a.loudness.truePeakDbtp;
@@ -321,19 +375,24 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
         results.push({
           input: t.input,
           target: target.id,
-          file: isCd ? cd!.image : result.file,
+          // Where the deliverable lives once the album is done (it is moved there below).
+          file: isCd ? cd!.image : join(outDir, basename(result.file)),
           requestedLufs: Math.round(requested * 100) / 100,
           integratedLufs: lufs,
           truePeakDbtp: tp,
           errorLu: error,
           pass,
           summary,
-          report: isCd ? null : result.reportJson,
+          report: isCd ? null : join(outDir, basename(result.reportJson)),
+          reused,
           ...(l ? { cd: { number: l.number, index00: l.index00 === null ? null : cueTime(l.index00), index01: cueTime(l.index01), isrc: t.spec.isrc ? normaliseIsrc(t.spec.isrc, '') : null } } : {}),
         });
       }
       consistencyByTarget.push(albumConsistency(target.id, analyses, { judgeLoudness: options.policy === 'per-track' }));
     }
+    // The album is done: its track deliverables move into the output folder, then its report.
+    options.signal?.throwIfAborted();
+    for (const f of toDeliver) deliverTrack(state, outDir, f);
     const report = join(outDir, `${name}.album.json`);
     const out: AlbumResult = {
       policy: options.policy,
@@ -352,8 +411,9 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
     writeAtomic(out.reportHtml, renderAlbumHtml(out, { title: album.title ?? null, performer: album.performer ?? null, appVersion: options.appVersion, createdAt }));
     return out;
   } catch (e) {
-    // A failed or cancelled album leaves nothing of this run behind: half an album is not a
-    // delivery. What this run wrote: the names it writes (each track's NAME.TARGET.*, the album's
+    // A failed or cancelled album delivers nothing of this run: half an album is not a delivery.
+    // (The tracks it finished stay staged in OUT/.lathe-album for the next run to reuse.) What this
+    // run put in the output folder: the names it writes (each track's NAME.TARGET.*, the album's
     // own files), modified since it started. (Every file appeared atomically: none is torn.)
     const stems = [...album.tracks.map((t) => basename(t.file, extname(t.file))).flatMap((stem) => targets.filter((t) => t.id !== 'cd').map((t) => `${stem}.${t.id}.`)), `${name}.cd.wav`, `${name}.cue`, `${name}.album.`];
     for (const f of readdirSync(outDir)) {

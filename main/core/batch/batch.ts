@@ -98,7 +98,7 @@ const workRoot = (outDir: string) => join(outDir, STATE_DIR, 'work');
 
 /** Who owns a work folder: this host (hashed: host names may hold dashes) and process. */
 const hostTag = () => createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
-const workOwner = () => `${hostTag()}-${process.pid}`;
+export const workOwner = () => `${hostTag()}-${process.pid}`;
 
 function processAlive(pid: number): boolean {
   try {
@@ -114,9 +114,9 @@ function processAlive(pid: number): boolean {
  * kill, a power cut): their partial outputs are never finished or reused. Folders of live
  * processes, and of other hosts (queue workers elsewhere), are left alone; a unit taken over from
  * a dead worker on another host has its folder removed when the unit is retried (processUnit).
+ * `root` is another folder of work folders named the same way (an album's).
  */
-export function sweepDeadWork(outDir: string): number {
-  const root = workRoot(outDir);
+export function sweepDeadWork(outDir: string, root = workRoot(outDir)): number {
   if (!existsSync(root)) return 0;
   const tag = hostTag();
   let removed = 0;
