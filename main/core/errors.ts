@@ -19,6 +19,7 @@ export type LatheErrorCode =
   | 'CANCELLED'
   | 'MODEL_INVALID'
   | 'QUEUE_UNREACHABLE'
+  | 'QUEUE_JOB_FAILED'
   | 'USAGE';
 
 export class LatheError extends Error {

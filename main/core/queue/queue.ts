@@ -9,7 +9,8 @@
 // deliverables are already recorded. A worker that dies stops renewing its job's lock; another
 // worker's stalled-job check puts the job back in the queue, and the worker that takes it
 // discards the dead one's work folder before mastering again (processUnit). Failures are retried
-// with back-off; a bad input fails at once (retrying cannot help).
+// with back-off; a bad input fails at once (retrying cannot help). The same workers take album
+// jobs (`lathe album … --queue`, one job per album: see album-queue.ts).
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createConnection } from 'node:net';
@@ -17,6 +18,7 @@ import { resolve } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isLatheError, LatheError } from '../errors.js';
 import { runExport } from '../jobs/export.js';
+import type { AlbumJob, AlbumJobResult } from './album-queue.js';
 import { failedOutcome, outcomeFromRecord, planBatch, processUnit, sweepDeadWork, verifiedRecord, type BatchSettings, type BatchUnit, type DeliverableOutcome, type DeliverableRecord } from '../batch/batch.js';
 
 export const DEFAULT_QUEUE_NAME = 'lathe-master';
@@ -100,14 +102,30 @@ const PERMANENT = new Set(['FILE_NOT_FOUND', 'IS_DIRECTORY', 'PERMISSION_DENIED'
 /** Starts a worker; resolves to a function that stops it (finishing nothing, abandoning nothing:
  *  the running job is cancelled and goes back to the queue for another attempt). */
 export async function startWorker(url: string, options: WorkerOptions = {}): Promise<{ worker: Worker; stop: () => Promise<void> }> {
+  const albums = await import('./album-queue.js');
+  const label = (data: BatchUnit | AlbumJob) => (albums.isAlbumJob(data) ? albums.albumJobLabel(data) : data.input);
   const connection = parseRedisUrl(url);
   await checkRedis(url);
   const me = `${hostname()}:${process.pid}`;
   const swept = new Set<string>();
   const controllers = new Set<AbortController>();
-  const worker = new Worker<BatchUnit, DeliverableRecord[]>(
+  const worker = new Worker<BatchUnit | AlbumJob, DeliverableRecord[] | AlbumJobResult>(
     options.queueName ?? DEFAULT_QUEUE_NAME,
-    async (job: Job<BatchUnit, DeliverableRecord[]>) => {
+    async (job: Job<BatchUnit | AlbumJob, DeliverableRecord[] | AlbumJobResult>) => {
+      if (albums.isAlbumJob(job.data)) {
+        // An album: one job, resumable from its state on the shared storage (album-queue.ts).
+        const controller = new AbortController();
+        controllers.add(controller);
+        options.onEvent?.('start', { id: job.id!, input: albums.albumJobLabel(job.data) }, `attempt ${job.attemptsMade + 1}`);
+        try {
+          return await albums.runAlbumJob(job.data, controller.signal, (p) => void job.updateProgress(p).catch(() => {}));
+        } catch (e) {
+          if (isLatheError(e) && PERMANENT.has(e.code)) throw new UnrecoverableError(e.message);
+          throw e;
+        } finally {
+          controllers.delete(controller);
+        }
+      }
       const unit = job.data;
       // Once per output folder: what dead processes on this host left behind goes.
       if (!swept.has(unit.settings.outDir)) {
@@ -141,11 +159,11 @@ export async function startWorker(url: string, options: WorkerOptions = {}): Pro
       autorun: true,
     },
   );
-  worker.on('completed', (job) => options.onEvent?.('done', { id: job.id!, input: job.data.input }, `by ${me}`));
+  worker.on('completed', (job) => options.onEvent?.('done', { id: job.id!, input: label(job.data) }, `by ${me}`));
   worker.on('failed', (job, error) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
-    options.onEvent?.(final ? 'failed' : 'retry', { id: job.id!, input: job.data.input }, error.message);
+    options.onEvent?.(final ? 'failed' : 'retry', { id: job.id!, input: label(job.data) }, error.message);
   });
   // Connection problems are reported, not thrown (ioredis reconnects on its own).
   worker.on('error', () => {});
