@@ -46,7 +46,7 @@ export function reportOpener(BrowserWindow: typeof BrowserWindowType): (report: 
     if (!url.startsWith(`${MEDIA_ORIGIN}/`)) throw new Error(`a report window shows only ${MEDIA_ORIGIN} files, not ${url.slice(0, 80)}`);
     const options = reportWindowOptions(`Lathe — ${name}`);
     // The security settings spelled out at the constructor too, for the static audit.
-    const win = new BrowserWindow({ ...options, webPreferences: { ...options.webPreferences, contextIsolation: true, sandbox: true, nodeIntegration: false, javascript: false } });
+    const win = new BrowserWindow({ ...options, webPreferences: { ...options.webPreferences, contextIsolation: true, sandbox: true, nodeIntegration: false, javascript: false, disableBlinkFeatures: 'Auxclick' } });
     hardenContents(win.webContents);
     win.once('ready-to-show', () => win.show());
     await win.loadURL(url);
