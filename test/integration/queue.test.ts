@@ -5,16 +5,15 @@
 // deliverable exists exactly once and passes (checked with ffmpeg's meter). Enqueueing the same
 // batch again does nothing: the jobs are idempotent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { lathe, latheBin, scratchDir } from '../helpers/cli.js';
+import { lathe, scratchDir } from '../helpers/cli.js';
 import { ffmpegEbur128 } from '../helpers/ffmpeg.js';
+import { freePort, redisServer, startLathe, startRedis } from '../helpers/redis.js';
 import { musicLike } from '../helpers/signals.js';
 import { writeWav } from '../helpers/wav.js';
 
-const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
 if (!redisServer) console.warn('queue.test.ts: skipped — redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
 
 const scratch = scratchDir('queue');
@@ -25,64 +24,8 @@ afterAll(() => {
   scratch.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection({ host: '127.0.0.1', port }, () => c.write('PING\r\n'));
-    c.once('data', (d) => {
-      c.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
-/** A child whose stdout lines are collected; `waitFor` resolves when a line matches. */
-function start(args: string[]) {
-  const child = spawn(process.execPath, [latheBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const lines: string[] = [];
-  let stderr = '';
-  let buffer = '';
-  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-  child.stdout!.on('data', (d) => {
-    buffer += d;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      lines.push(line);
-      for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
-    }
-  });
-  const errWaiters: { re: RegExp; resolve: () => void }[] = [];
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    for (const w of [...errWaiters]) if (w.re.test(stderr)) (errWaiters.splice(errWaiters.indexOf(w), 1), w.resolve());
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    stderr: () => stderr,
-    exited,
-    waitForStderr: (re: RegExp) => (re.test(stderr) ? Promise.resolve() : new Promise<void>((resolve) => errWaiters.push({ re, resolve }))),
-    waitFor: (re: RegExp) => {
-      const hit = lines.find((l) => re.test(l));
-      return hit ? Promise.resolve(hit) : new Promise<string>((resolve) => waiters.push({ re, resolve }));
-    },
-  };
-}
+/** A `lathe` child whose stdout lines are collected; `waitFor` resolves when a line matches. */
+const start = (args: string[]) => startLathe(args, children);
 
 const TRACKS = 6;
 let inputs: string[] = [];
@@ -95,12 +38,7 @@ describe.skipIf(!redisServer)('lathe batch --queue with two lathe workers on Red
       for (const p of [l, r]) for (let k = 0; k < p.length; k++) p[k]! *= 0.35 + 0.05 * i;
       return writeWav(at(`track${i + 1}.wav`), [l, r], 44_100, 'pcm24');
     });
-    const port = await freePort();
-    const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', scratch.dir], { stdio: 'ignore' });
-    children.push(redis);
-    for (let i = 0; i < 200 && !(await redisPing(port)); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await redisPing(port), 'redis-server did not start').toBe(true);
-    url = `redis://127.0.0.1:${port}`;
+    url = await startRedis(scratch.dir, children);
   }, 240_000);
 
   it('a killed worker’s job is taken over; every deliverable exists exactly once and passes', async () => {
