@@ -7,7 +7,7 @@
 // Then one source changes: only that track is mastered again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { expectSameAlbum, type AlbumJson } from '../helpers/album.js';
 import { latheBin, scratchDir } from '../helpers/cli.js';
@@ -108,6 +108,7 @@ describe('lathe album, killed and run again', () => {
     const bytes = readFileSync(staged(damaged));
     bytes.fill(0, bytes.length >> 1);
     writeFileSync(staged(damaged), bytes);
+    utimesSync(staged(damaged), new Date(), new Date(Date.now() + 10_000)); // a rewrite moves the time, even on coarse clocks
     const intact = finished.filter((r) => r !== damaged);
     const before = new Map(intact.map((r) => [`${r.input}|${r.target}`, { ino: statSync(staged(r)).ino, mtimeMs: statSync(staged(r)).mtimeMs, name: r.files[0]!.name, sha256: r.files[0]!.sha256 }]));
 

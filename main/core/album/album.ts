@@ -209,7 +209,6 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const name = options.name ?? 'album';
-  const state = openAlbumState(outDir);
   const work = mkdtempSync(join(tmpdir(), 'lathe-album-'));
   const startedAt = Date.now();
   try {
@@ -217,6 +216,7 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
     // then every track hashed and measured through its chain's stages before the limiter (unless
     // an earlier run of the same source and chain remembered that loudness).
     for (const spec of album.tracks) await checkSourceFile(resolve(spec.file));
+    const state = openAlbumState(outDir);
     const tracks: PreparedTrack[] = new Array<PreparedTrack>(album.tracks.length);
     await inParallel([...album.tracks.keys()], concurrency, async (i) => {
       const spec = album.tracks[i]!;
