@@ -4,7 +4,8 @@
 // dead one had finished (the same files: same inode), discards its partial work and masters the
 // rest. Every deliverable then exists exactly once and passes (ffmpeg's meter), and the album's
 // own results — anchor, relative loudness, consistency QC, CD layout — are those of the same album
-// mastered on this machine without a queue. Enqueueing it again masters nothing.
+// mastered on this machine without a queue. Enqueueing it again masters nothing; Ctrl-C before any
+// worker has started the album takes its job back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -129,4 +130,23 @@ describe.skipIf(!redisServer)('lathe album --queue with two lathe workers on Red
     survivor.child.kill('SIGTERM');
     expect(await survivor.exited).toBe(0);
   }, 600_000);
+
+  it('Ctrl-C on lathe album --queue takes the job back when no worker has started it', async () => {
+    // No worker is running now: the job waits in the queue until the album is cancelled.
+    const out = at('cancelled');
+    const album = startLathe(['album', ...inputs, '--targets', 'spotify', '--out', out, '--codec-checks', 'none', '--queue', url], children);
+    await album.waitForStderr(/is on the queue as album-/);
+    album.child.kill('SIGINT');
+    expect(await album.exited, album.stderr()).toBe(130);
+    expect(album.stderr()).toMatch(/taken back from the queue before a worker started it/);
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('lathe-master', { connection: { host: '127.0.0.1', port: Number(new URL(url).port) } });
+    try {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+      expect(Object.values(counts).reduce((x, y) => x + y, 0), JSON.stringify(counts)).toBe(0);
+    } finally {
+      await queue.close();
+    }
+    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
+  }, 240_000);
 });
