@@ -1,6 +1,7 @@
 // `lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
 // [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--max-limiting DB] [--codec-checks full|none]
-// [--gap SECONDS] [--title T] [--performer P] [--name STEM] [--queue redis://HOST:PORT] [--json]`:
+// [--gap SECONDS] [--title T] [--performer P] [--name STEM] [--queue redis://HOST:PORT] [--verify]
+// [--json]`:
 // master an album.
 //
 // An album resumes, as a batch does: run again with the same inputs and settings after it was
@@ -110,6 +111,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       assistant: { type: 'boolean', default: false },
       reference: { type: 'string', multiple: true },
       queue: { type: 'string' },
+      verify: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -193,6 +195,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
           codecChecks,
           name: values.name ?? 'album',
           outDir: resolve(values.out),
+          verify: values.verify,
           appVersion,
         },
         { signal: controller.signal, onProgress: (stage, worker) => say(`${stage}${worker ? ` (${worker})` : ''}`), onNotice: (m) => process.stderr.write(`lathe: ${m}\n`) },
@@ -212,6 +215,7 @@ export async function albumCommand(args: string[], appVersion: string): Promise<
       ...(maxGr !== undefined ? { maxLimiterGainReductionDb: maxGr } : {}),
       codecChecks,
       ...(values.name ? { name: values.name } : {}),
+      verify: values.verify,
       appVersion,
       onProgress: say,
     });

@@ -51,15 +51,17 @@ Usage:
   lathe targets [--json]           the delivery targets and their specs
   lathe album FILES… | --list ALBUM.json --targets LIST --out DIR [--policy anchor|per-track]
               [--anchor FILE] [--chain CHAIN.json] [--profile NAME] [--gap SECONDS]
-              [--assistant] [--reference REF[:WEIGHT] …] [--queue redis://HOST:PORT] [--json]
+              [--assistant] [--reference REF[:WEIGHT] …] [--queue redis://HOST:PORT] [--verify]
+              [--json]
                                    master an album: one gain for all tracks so their relative
                                    loudness is kept (anchored on the loudest track or --anchor),
                                    or each track to the target (per-track); consistency QC with
                                    outliers named; for cd, one image WAV + CUE sheet dithered once;
                                    an interrupted album resumes, as a batch does: run it again and
                                    the tracks it finished (kept in DIR/.lathe-album, checked by
-                                   SHA-256) are reused, the album-wide steps redone over all;
-                                   --queue hands the album to a lathe worker as one job
+                                   SHA-256; --verify rereads them) are reused, the album-wide
+                                   steps redone over all; --queue hands the album to a lathe
+                                   worker as one job
   lathe batch FILES… --targets LIST --out DIR [--jobs N] [--chain CHAIN.json] [--profile NAME]
               [--codec-checks full|none] [--queue redis://HOST:PORT] [--verify] [--json]
                                    master many files in parallel; an interrupted batch resumes

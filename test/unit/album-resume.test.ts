@@ -2,7 +2,7 @@
 // with nothing else); a staged master counts as finished only while its record exists and its
 // files are there with the recorded SHA-256, staged or delivered; delivering moves the very file
 // (same inode); the report is made to name the deliverable where it ends up; the remembered
-// loudness before the limiter belongs to one source and one chain.
+// loudness before the limiter belongs to one source and one chain. Verifying rereads every file.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const scratch = scratchDir('album-resume-unit');
 afterAll(() => scratch.cleanup());
 
 const parts = (over: Partial<TrackKeyParts> = {}): TrackKeyParts => ({ inputName: 'song', inputSha256: 'a'.repeat(64), chain: defaultChain(), target: getTarget('spotify'), profile: null, maxLimitingDb: null, codecChecks: 'full', ...over });
+const MADE_AT = new Date(1_700_000_000_000);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describe('album track keys', () => {
@@ -47,6 +48,8 @@ describe('staged track masters', () => {
     const work = trackWorkFolder(state, key);
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 251));
     writeFileSync(join(work, 'song.spotify.flac'), bytes);
+    // A whole-millisecond time (set again exactly below; Date has no finer steps).
+    utimesSync(join(work, 'song.spotify.flac'), MADE_AT, MADE_AT);
     writeFileSync(join(work, 'song.spotify.report.json'), JSON.stringify({ deliverable: { file: join(work, 'song.spotify.flac'), sha256: sha(bytes) } }));
     const analysis = { loudness: { integratedLufs: -14 }, spectrogram: { columns: 1 } } as unknown as AnalysisResult;
     return { work, bytes, result: { target: 'spotify', file: join(work, 'song.spotify.flac'), reportJson: join(work, 'song.spotify.report.json'), reportHtml: join(work, 'song.spotify.report.html'), integratedLufs: -14, truePeakDbtp: -1.2, codecChecks: [], pass: true, summary: 'ok', analysis } };
@@ -82,6 +85,12 @@ describe('staged track masters', () => {
     // Put back (new time, same bytes): the hash decides, so it counts again.
     writeFileSync(delivered[0]!, bytes);
     expect(await findFinishedTrack(state, out, key)).not.toBeNull();
+    // Damaged in place with its time put back: trusted on size and time, unless verifying.
+    expect((await findFinishedTrack(state, out, key))!.record.files[0]!.mtimeMs).toBe(MADE_AT.getTime());
+    writeFileSync(delivered[0]!, damaged);
+    utimesSync(delivered[0]!, new Date(), MADE_AT);
+    expect(await findFinishedTrack(state, out, key)).not.toBeNull();
+    expect(await findFinishedTrack(state, out, key, true)).toBeNull();
     // Truncated: not finished.
     writeFileSync(delivered[0]!, bytes.subarray(0, 2500));
     expect(await findFinishedTrack(state, out, key)).toBeNull();

@@ -79,6 +79,9 @@ export interface AlbumOptions {
   codecChecks?: 'full' | 'none';
   /** The stem of the album's own files (album.json report, CD image and CUE); "album" by default. */
   name?: string;
+  /** Read every finished track's files again to check their SHA-256 before reusing them, even
+   *  when their size and time are unchanged (as a batch's --verify). */
+  verify?: boolean;
   /** Tracks mastered at once (default 2). */
   concurrency?: number;
   appVersion: string;
@@ -284,7 +287,7 @@ export async function masterAlbum(album: AlbumDocument, targets: DeliveryTarget[
       // otherwise made in a private work folder and staged with its record.
       const run = async (t: PreparedTrack, tgt: DeliveryTarget, requested: number): Promise<{ result: TargetResult; requested: number; reused: boolean; found: FoundTrack }> => {
         const key = albumTrackKey({ inputName: basename(t.input, extname(t.input)), inputSha256: t.sha256, chain: t.chain, target: tgt, profile: options.profile ?? null, maxLimitingDb: options.maxLimiterGainReductionDb ?? null, codecChecks: options.codecChecks ?? 'full' });
-        const earlier = await findFinishedTrack(state, outDir, key);
+        const earlier = await findFinishedTrack(state, outDir, key, options.verify ?? false);
         if (earlier) {
           say(`${basename(t.input)}: ${target.id}: reused (finished by an earlier run; its files verify)`);
           return { result: targetResultOf(earlier), requested, reused: true, found: earlier };

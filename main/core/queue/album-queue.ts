@@ -40,6 +40,8 @@ export interface AlbumJob {
   name: string;
   /** The output folder (absolute, on the shared storage). */
   outDir: string;
+  /** Reread finished tracks' files before reusing them (--verify). */
+  verify: boolean;
   appVersion: string;
 }
 
@@ -74,6 +76,7 @@ export async function runAlbumJob(job: AlbumJob, signal: AbortSignal, onProgress
     ...(job.maxLimitingDb !== null ? { maxLimiterGainReductionDb: job.maxLimitingDb } : {}),
     codecChecks: job.codecChecks,
     name: job.name,
+    verify: job.verify,
     appVersion: job.appVersion,
     signal,
     onProgress: (stage) => onProgress({ fraction: 0, stage, worker: me }),
