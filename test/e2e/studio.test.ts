@@ -20,7 +20,9 @@ import { wavBytes } from '../helpers/wav.js';
 
 const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
 const RENDERER = resolve(import.meta.dirname, '../../renderer/dist');
-const SHOTS = resolve(import.meta.dirname, 'screenshots');
+// The committed screenshots (shown in the README) are rewritten only on request, so a test run
+// leaves the working tree as it was: LATHE_UPDATE_SCREENSHOTS=1 npx vitest run test/e2e/studio.test.ts
+const SHOTS = process.env.LATHE_UPDATE_SCREENSHOTS === '1' ? resolve(import.meta.dirname, 'screenshots') : resolve(import.meta.dirname, '../../test-output/e2e-screenshots');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`e2e: skipped — no Chromium at ${CHROMIUM} (install Debian's chromium, or set LATHE_CHROMIUM)`);
 
