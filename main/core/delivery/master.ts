@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import dsp, { type AnalyzerHandle } from '#native-dsp';
+import dsp, { type AnalyzerHandle, type NativeLoudness } from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
@@ -206,6 +206,52 @@ async function codecCheck(file: string, codec: string, bitrateKbps: number, cont
   return analyzeFile(out, { signal, meters: 'loudness' });
 }
 
+/** The codec preview: this many excerpts of this length (s), taken where the render is loudest. */
+const PREVIEW_WINDOWS = 8;
+const PREVIEW_WINDOW_SECONDS = 3;
+/** Each excerpt fades in and out, so the joins add no transient of their own. */
+const PREVIEW_FADE_SECONDS = 0.05;
+
+/**
+ * Where to preview the codecs: the loudest non-overlapping 3-s windows of the render (by its
+ * short-term loudness, whose value i covers the 3 s ending at 3 + i·interval s), where the limiter
+ * works hardest and the codecs overshoot most; in time order. Null when the programme is too short
+ * for excerpts to cost much less than the whole (they cover at most a quarter of it).
+ */
+export function previewWindows(shortTerm: ArrayLike<number>, intervalSeconds: number, durationSeconds: number): [number, number][] | null {
+  const count = Math.min(PREVIEW_WINDOWS, Math.floor(durationSeconds / (4 * PREVIEW_WINDOW_SECONDS)));
+  if (count < 2 || !(intervalSeconds > 0)) return null;
+  const order = Array.from({ length: shortTerm.length }, (_, i) => i)
+    .filter((i) => Number.isFinite(shortTerm[i]!))
+    .sort((a, b) => shortTerm[b]! - shortTerm[a]!);
+  const windows: [number, number][] = [];
+  for (const i of order) {
+    const end = Math.min(durationSeconds, PREVIEW_WINDOW_SECONDS + i * intervalSeconds);
+    const start = Math.max(0, end - PREVIEW_WINDOW_SECONDS);
+    if (windows.every(([s, e]) => end <= s || start >= e)) windows.push([start, end]);
+    if (windows.length === count) break;
+  }
+  return windows.length >= 2 ? windows.sort((a, b) => a[0] - b[0]) : null;
+}
+
+/**
+ * Encodes only `windows` of `file` (joined, each faded in and out) with a platform codec and
+ * returns the decoded measurement: a cheap estimate of what the whole file's encode does, used to
+ * choose the ceiling before the full check (which still encodes and measures the whole file).
+ */
+async function codecPreview(file: string, windows: [number, number][], codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
+  const out = join(work, `preview-${codec}-${bitrateKbps}.${container}`);
+  const inputs = windows.flatMap(([s, e]) => ['-ss', s.toFixed(3), '-t', (e - s).toFixed(3), '-i', `file:${file}`]);
+  const fades = windows.map(([s, e], i) => `[${i}:a]afade=t=in:d=${PREVIEW_FADE_SECONDS},afade=t=out:st=${(e - s - PREVIEW_FADE_SECONDS).toFixed(3)}:d=${PREVIEW_FADE_SECONDS}[p${i}]`);
+  const graph = `${fades.join(';')};${windows.map((_, i) => `[p${i}]`).join('')}concat=n=${windows.length}:v=0:a=1[out]`;
+  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', ...inputs, '-filter_complex', graph, '-map', '[out]', '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
+  if (r.code !== 0) throw new LatheError('FFMPEG_FAILED', `the ${codec} ${bitrateKbps}k preview could not encode (${r.stderr.trim().split('\n')[0]})`, { file });
+  return analyzeFile(out, { signal, meters: 'loudness' });
+}
+
+/** The prepared programme's length in frames (it is interleaved f32 at the input's rate). */
+const frameCount = (prepared: PreparedProgramme) => statSync(prepared.file).size / (4 * prepared.probe.channels);
+
 const clampGain = (g: number) => Math.max(-24, Math.min(24, g));
 
 const fmt = (x: number | null, unit: string, digits = 2) => (x === null ? '—' : `${x.toFixed(digits)} ${unit}`);
@@ -259,6 +305,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
     let offset = 0;
     let encodeShift = 0;
     let renderedLufs: number | null = null;
+    let rendering: NativeLoudness | undefined;
+    // The codecs are previewed on excerpts once, before the first full check (see below).
+    let previewed = false;
     const dither: ChainDocument['dither'] = target.dither && target.bitDepth ? { enabled: true, bits: target.bitDepth, noiseShaping: false } : { ...options.chain.dither, enabled: false };
     for (let round = 1; round <= MAX_CEILING_ROUNDS; round++) {
       say(`finding the gain for ${targetLufs} LUFS under ${ceiling.toFixed(2)} dBTP`);
@@ -287,12 +336,38 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
           if (stage === 'encoding' && within === 0) say(`dithering to ${target.bitDepth} bits and encoding ${basename(outFile)}`);
           step(stage, within);
         });
-        const real = dsp.analyzerFinish(loudness).loudness.integratedLufs;
+        rendering = dsp.analyzerFinish(loudness).loudness;
+        const real = rendering.integratedLufs;
         renderedLufs = real;
         if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real + encodeShift - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
         offset += real - search.modelLufs;
         iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: real, worstTruePeakDbtp: null, note: `rendered ${real.toFixed(2)} LUFS where the model predicted ${search.modelLufs.toFixed(2)}: corrected` });
         search = searchGain(prepared, options.chain, ceiling, targetLufs - encodeShift, maxGr, offset, search.gainDb, targetLufs);
+      }
+      // Before the first full check, preview the codecs on excerpts of the render (the loudest
+      // few seconds, a fraction of the cost of whole-file encodes): where they already overshoot,
+      // lower the ceiling now rather than after a full round that could only fail. The full check
+      // below still encodes, decodes and measures the whole deliverable with every codec.
+      if (!previewed && codecList.length > 0 && rendering) {
+        previewed = true;
+        const windows = previewWindows(rendering.shortTermSeries, rendering.seriesIntervalSeconds, frameCount(prepared) / probe.sampleRate);
+        if (windows) {
+          const seconds = windows.reduce((sum, [s, e]) => sum + e - s, 0);
+          say(`previewing ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ')} on ${windows.length} excerpts (${seconds.toFixed(0)} s)`);
+          step('verifying');
+          const previews = await Promise.all(codecList.map((c) => codecPreview(outFile, windows, c.codec, c.bitrateKbps, c.container, work, options.signal)));
+          const peaks = previews.map((p) => p.loudness.truePeakDbtp).filter((x): x is number => x !== null);
+          const worst = peaks.length ? Math.max(...peaks) : null;
+          const over = worst === null ? 0 : worst - ceilingFor(target, levelFor(renderedLufs ?? targetLufs));
+          if (over > 0) {
+            iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: renderedLufs, worstTruePeakDbtp: worst, note: `previewed on ${windows.length} excerpts (${seconds.toFixed(0)} s, the loudest) of the render: ${over.toFixed(2)} dB over after the codecs; lowering the ceiling before the full check` });
+            // As after a full check (below): from the lower of the ceiling and the render's peak.
+            const base = Math.min(ceiling, rendering.truePeakDbtp ?? ceiling);
+            ceiling = base - over * 1.25 - 0.2;
+            round--;
+            continue;
+          }
+        }
       }
       // Decode what was written and measure it, and put it through every platform codec: side
       // by side (each is one ffmpeg process and a light measurement).
