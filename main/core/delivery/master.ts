@@ -209,8 +209,14 @@ async function codecCheck(file: string, codec: string, bitrateKbps: number, cont
 /** The codec preview: this many excerpts of this length (s), taken where the render is loudest. */
 const PREVIEW_WINDOWS = 8;
 const PREVIEW_WINDOW_SECONDS = 3;
+/** How much further the ceiling goes down after a preview that overshot than after a full check. */
+const PREVIEW_MARGIN_DB = 0.3;
 /** Each excerpt fades in and out, so the joins add no transient of their own. */
 const PREVIEW_FADE_SECONDS = 0.05;
+
+/** How many excerpts a programme this long is previewed on (fewer than 2: not previewed). */
+const previewCount = (durationSeconds: number) => Math.min(PREVIEW_WINDOWS, Math.floor(durationSeconds / (4 * PREVIEW_WINDOW_SECONDS)));
+const previewPossible = (durationSeconds: number) => previewCount(durationSeconds) >= 2;
 
 /**
  * Where to preview the codecs: the loudest non-overlapping 3-s windows of the render (by its
@@ -219,7 +225,7 @@ const PREVIEW_FADE_SECONDS = 0.05;
  * for excerpts to cost much less than the whole (they cover at most a quarter of it).
  */
 export function previewWindows(shortTerm: ArrayLike<number>, intervalSeconds: number, durationSeconds: number): [number, number][] | null {
-  const count = Math.min(PREVIEW_WINDOWS, Math.floor(durationSeconds / (4 * PREVIEW_WINDOW_SECONDS)));
+  const count = previewCount(durationSeconds);
   if (count < 2 || !(intervalSeconds > 0)) return null;
   const order = Array.from({ length: shortTerm.length }, (_, i) => i)
     .filter((i) => Number.isFinite(shortTerm[i]!))
@@ -235,13 +241,14 @@ export function previewWindows(shortTerm: ArrayLike<number>, intervalSeconds: nu
 }
 
 /**
- * Encodes only `windows` of `file` (joined, each faded in and out) with a platform codec and
+ * Encodes only `windows` of `file` (raw frames in the `raw` format; joined, each faded in and out) with a platform codec and
  * returns the decoded measurement: a cheap estimate of what the whole file's encode does, used to
  * choose the ceiling before the full check (which still encodes and measures the whole file).
  */
-async function codecPreview(file: string, windows: [number, number][], codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
+async function codecPreview(file: string, raw: EncodeFormat, windows: [number, number][], codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
   const out = join(work, `preview-${codec}-${bitrateKbps}.${container}`);
-  const inputs = windows.flatMap(([s, e]) => ['-ss', s.toFixed(3), '-t', (e - s).toFixed(3), '-i', `file:${file}`]);
+  const format = ['-f', 'f32le', '-ar', String(raw.sampleRate), '-ac', String(raw.channels), '-channel_layout', raw.channelLayout];
+  const inputs = windows.flatMap(([s, e]) => [...format, '-ss', s.toFixed(3), '-t', (e - s).toFixed(3), '-i', `file:${file}`]);
   const fades = windows.map(([s, e], i) => `[${i}:a]afade=t=in:d=${PREVIEW_FADE_SECONDS},afade=t=out:st=${(e - s - PREVIEW_FADE_SECONDS).toFixed(3)}:d=${PREVIEW_FADE_SECONDS}[p${i}]`);
   const graph = `${fades.join(';')};${windows.map((_, i) => `[p${i}]`).join('')}concat=n=${windows.length}:v=0:a=1[out]`;
   const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', ...inputs, '-filter_complex', graph, '-map', '[out]', '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
@@ -293,6 +300,9 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
   const share = twoPass ? { rendering: [0, 0.45], encoding: [0.45, 0.7], verifying: [0.7, 0.97] } : { rendering: [0, 0.7], encoding: [0.7, 0.7], verifying: [0.7, 0.97] };
   const step = (stage: 'rendering' | 'encoding' | 'verifying', within = 0) => meter.at(stage, share[stage][0]!, share[stage][1]!, within);
   let rendered = false;
+  // The float render the codec preview reads (raw frames at the working rate).
+  const previewFile = join(work, 'preview.f32');
+  const previewFormat: EncodeFormat = { muxer: 'f32le', codec: 'pcm_f32le', sampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout };
   try {
     let ceiling = target.truePeakCeilingDbtp;
     let search: Search | undefined;
@@ -323,22 +333,34 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
         iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: search.modelLufs, worstTruePeakDbtp: null, note: `louder than ${target.louderThanLufs} LUFS: the platform's stricter ceiling applies` });
         continue;
       }
-      // Render the deliverable, measuring the limiter's output as it goes; where the model
-      // missed, correct it by what was measured and render again.
-      for (let attempt = 1; ; attempt++) {
-        chainUsed = withLimiter(options.chain, ceiling, search.gainDb, outRate === probe.sampleRate ? dither : { ...dither, enabled: false });
-        say(`rendering ${basename(outFile)}`);
+      // Before the first full check the codecs are previewed on excerpts of the render (below):
+      // that render goes into a float file in the work folder, and the deliverable is written
+      // only once the preview has not sent the ceiling down.
+      const previewNow = !previewed && codecList.length > 0 && previewPossible(frameCount(prepared) / probe.sampleRate);
+      // Renders (the deliverable, or the float file to preview), measuring the limiter's output.
+      const renderOnce = async (toPreview: boolean) => {
+        chainUsed = withLimiter(options.chain, ceiling, search!.gainDb, outRate === probe.sampleRate ? dither : { ...dither, enabled: false });
+        say(`rendering ${toPreview ? 'a preview' : basename(outFile)}`);
         if (rendered) meter.round();
         rendered = true;
         step('rendering');
         const loudness = dsp.analyzerCreate({ sampleRate: probe.sampleRate, channelNames: probe.channelNames, meters: 'loudness' });
-        await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, loudness, options.signal, (stage, within) => {
-          if (stage === 'encoding' && within === 0) say(`dithering to ${target.bitDepth} bits and encoding ${basename(outFile)}`);
-          step(stage, within);
-        });
+        if (toPreview) {
+          const frames = frameCount(prepared);
+          await renderPrepared(prepared, chainUsed, { file: previewFile, format: previewFormat }, { signal: options.signal, analyzer: loudness, onProgress: (done) => step('rendering', frames > 0 ? done / frames : 0) });
+        } else {
+          await renderDeliverable(prepared, chainUsed, dither, outRate, target, outFile, work, loudness, options.signal, (stage, within) => {
+            if (stage === 'encoding' && within === 0) say(`dithering to ${target.bitDepth} bits and encoding ${basename(outFile)}`);
+            step(stage, within);
+          });
+        }
         rendering = dsp.analyzerFinish(loudness).loudness;
-        const real = rendering.integratedLufs;
-        renderedLufs = real;
+        renderedLufs = rendering.integratedLufs;
+        return renderedLufs;
+      };
+      // Render, and where the model missed, correct it by what was measured and render again.
+      for (let attempt = 1; ; attempt++) {
+        const real = await renderOnce(previewNow);
         if (real === null || search.modelLufs === null || !search.reachable || Math.abs(real + encodeShift - targetLufs) <= acceptLu || attempt === MAX_RENDER_ATTEMPTS) break;
         offset += real - search.modelLufs;
         iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: real, worstTruePeakDbtp: null, note: `rendered ${real.toFixed(2)} LUFS where the model predicted ${search.modelLufs.toFixed(2)}: corrected` });
@@ -348,26 +370,30 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       // few seconds, a fraction of the cost of whole-file encodes): where they already overshoot,
       // lower the ceiling now rather than after a full round that could only fail. The full check
       // below still encodes, decodes and measures the whole deliverable with every codec.
-      if (!previewed && codecList.length > 0 && rendering) {
+      if (previewNow && rendering) {
         previewed = true;
         const windows = previewWindows(rendering.shortTermSeries, rendering.seriesIntervalSeconds, frameCount(prepared) / probe.sampleRate);
         if (windows) {
           const seconds = windows.reduce((sum, [s, e]) => sum + e - s, 0);
           say(`previewing ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ')} on ${windows.length} excerpts (${seconds.toFixed(0)} s)`);
           step('verifying');
-          const previews = await Promise.all(codecList.map((c) => codecPreview(outFile, windows, c.codec, c.bitrateKbps, c.container, work, options.signal)));
+          const previews = await Promise.all(codecList.map((c) => codecPreview(previewFile, previewFormat, windows, c.codec, c.bitrateKbps, c.container, work, options.signal)));
           const peaks = previews.map((p) => p.loudness.truePeakDbtp).filter((x): x is number => x !== null);
           const worst = peaks.length ? Math.max(...peaks) : null;
           const over = worst === null ? 0 : worst - ceilingFor(target, levelFor(renderedLufs ?? targetLufs));
           if (over > 0) {
             iterations.push({ ceilingDbtp: ceiling, gainDb: search.gainDb, integratedLufs: renderedLufs, worstTruePeakDbtp: worst, note: `previewed on ${windows.length} excerpts (${seconds.toFixed(0)} s, the loudest) of the render: ${over.toFixed(2)} dB over after the codecs; lowering the ceiling before the full check` });
-            // As after a full check (below): from the lower of the ceiling and the render's peak.
+            // As after a full check (below), from the lower of the ceiling and the render's peak,
+            // and a little further: excerpts see only part of the song, so the whole file's
+            // encode can peak higher (up to half a dB on the benchmark's songs).
             const base = Math.min(ceiling, rendering.truePeakDbtp ?? ceiling);
-            ceiling = base - over * 1.25 - 0.2;
+            ceiling = base - over * 1.25 - 0.2 - PREVIEW_MARGIN_DB;
             round--;
             continue;
           }
         }
+        // No overshoot seen: write the deliverable itself (the same chain, gain and ceiling).
+        await renderOnce(false);
       }
       // Decode what was written and measure it, and put it through every platform codec: side
       // by side (each is one ffmpeg process and a light measurement).
