@@ -5,7 +5,11 @@
 // undoes the degradation as the target. See models/training/README.md for the distributions.
 //
 // Usage: node models/training/dataset.mjs [--corpus DIR] [--out FILE] [--excerpts N] [--variants N]
-//        [--seconds S] [--workers N]
+//        [--seconds S] [--workers N] [--spectrogram]
+// --spectrogram also writes each degraded excerpt's log-frequency spectrogram from the native analyser
+// (SPECTROGRAM_ROWS rows x the columns a 20 s excerpt gets) to FILE.spectrogram.f32 (float32, dB, one
+// example after another in the order of the JSON lines) with its layout in FILE.spectrogram.json, for
+// the spectro-temporal experiment (models/training/spectro.py).
 // Needs `npm run build:ts` first (it imports the engine from dist/).
 import { readFileSync, writeFileSync, mkdirSync, renameSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -78,7 +82,11 @@ function drawDegradation(r) {
   return { eqGainsDb: gains, width, levelDb, compressor };
 }
 
-async function worker({ tracks, corpus, excerpts, variants, seconds }) {
+/** The experiment's spectrogram: 48 log-spaced rows (20 Hz - 20 kHz); 64 columns asked, a 20 s excerpt gets 54. */
+export const SPECTROGRAM_ROWS = 48;
+export const SPECTROGRAM_COLUMNS = 64;
+
+async function worker({ tracks, corpus, excerpts, variants, seconds, spectrogram }) {
   const dsp = (await import(pathToFileURL(join(ROOT, 'native-dsp', 'index.js')).href)).default;
   const { defaultChain } = await import(dist('chain/document.js'));
   const { applyMoves } = await import(dist('assistant/parameters.js'));
@@ -108,6 +116,12 @@ async function worker({ tracks, corpus, excerpts, variants, seconds }) {
     dsp.analyzerProcess(h, planes);
     return dsp.analyzerFinish(h).loudness.integratedLufs;
   };
+  const spectrogramOf = (planes, sampleRate) => {
+    const h = dsp.analyzerCreate({ sampleRate, channelNames: ['FL', 'FR'], spectrogramColumns: SPECTROGRAM_COLUMNS, spectrogramRows: SPECTROGRAM_ROWS, threads: 1 });
+    dsp.analyzerProcess(h, planes);
+    const s = dsp.analyzerFinish(h).spectral.spectrogram;
+    return { columns: s.columns, rows: s.rows, secondsPerColumn: s.secondsPerColumn, rowHz: Array.from(s.rowHz), db: s.db };
+  };
 
   for (const t of tracks) {
     const probe = await probeFile(join(corpus, t.file));
@@ -119,6 +133,7 @@ async function worker({ tracks, corpus, excerpts, variants, seconds }) {
     const n = Math.round(seconds * sr);
     const usable = planes[0].length - n - 10 * sr;
     const rows = [];
+    const spectrograms = [];
     for (let e = 0; e < excerpts; e++) {
       const re = rng(SEED ^ hash(`${t.file}#${e}`));
       // Spread over the track (skipping 5 s at each end), jittered within each slot.
@@ -159,10 +174,25 @@ async function worker({ tracks, corpus, excerpts, variants, seconds }) {
           cleanLufs: r4(cleanLufs),
           degradedLufs: r4(a.loudness.integratedLufs),
         });
+        if (spectrogram) spectrograms.push(spectrogramOf(degraded, sr));
       }
     }
-    parentPort.postMessage({ track: t.file, rows });
+    parentPort.postMessage({ track: t.file, rows, spectrograms });
   }
+}
+
+function writeSpectrograms(out, list, count) {
+  if (list.length !== count) throw new Error(`${list.length} spectrograms for ${count} examples`);
+  const { columns, rows, secondsPerColumn, rowHz } = list[0];
+  const bad = list.findIndex((s) => s.columns !== columns || s.rows !== rows);
+  if (bad >= 0) throw new Error(`example ${bad}: spectrogram ${list[bad].columns}x${list[bad].rows}, expected ${columns}x${rows}`);
+  const data = new Float32Array(count * columns * rows);
+  list.forEach((s, i) => data.set(s.db, i * columns * rows));
+  const bin = `${out}.spectrogram.f32`;
+  writeFileSync(`${bin}.partial`, Buffer.from(data.buffer));
+  renameSync(`${bin}.partial`, bin);
+  const layout = { count, columns, rows, secondsPerColumn, rowHz, order: 'example, column, row (db[example][column][row]); dB, -180 for silence' };
+  writeFileSync(`${out}.spectrogram.json`, `${JSON.stringify(layout)}\n`);
 }
 
 async function main() {
@@ -174,6 +204,7 @@ async function main() {
       variants: { type: 'string', default: '8' },
       seconds: { type: 'string', default: '20' },
       workers: { type: 'string', default: String(Math.max(1, Math.min(4, cpus().length))) },
+      spectrogram: { type: 'boolean', default: false },
     },
   });
   const corpus = resolve(values.corpus);
@@ -195,9 +226,10 @@ async function main() {
     `${JSON.stringify({ seed: SEED, rule: 'by track, within each package: ~17 % test (at least one), ~15 % validation (packages of 4 or more), rest train', packageStyle: PACKAGE_STYLE, tracks: manifest.map((m) => ({ file: m.file, package: m.package, split: split[m.file], style: PACKAGE_STYLE[m.package], license: m.license, credit: m.credit, genre: m.genre })) }, null, 1)}\n`,
   );
   const nWorkers = Number(values.workers);
-  const opts = { corpus, excerpts: Number(values.excerpts), variants: Number(values.variants), seconds: Number(values.seconds) };
+  const opts = { corpus, excerpts: Number(values.excerpts), variants: Number(values.variants), seconds: Number(values.seconds), spectrogram: values.spectrogram };
   const started = Date.now();
   const results = new Map();
+  const spectrograms = new Map();
   await Promise.all(
     Array.from({ length: nWorkers }, (_, w) =>
       new Promise((ok, fail) => {
@@ -205,6 +237,7 @@ async function main() {
         const wk = new Worker(fileURLToPath(import.meta.url), { workerData: { ...opts, tracks: mine } });
         wk.on('message', (m) => {
           results.set(m.track, m.rows);
+          spectrograms.set(m.track, m.spectrograms);
           process.stderr.write(`  ${results.size}/${tracks.length} ${m.track}: ${m.rows.length} examples (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
         });
         wk.on('error', fail);
@@ -218,6 +251,7 @@ async function main() {
   const tmp = `${values.out}.${process.pid}.partial`;
   writeFileSync(tmp, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   renameSync(tmp, values.out);
+  if (values.spectrogram) writeSpectrograms(values.out, tracks.flatMap((t) => spectrograms.get(t.file) ?? []), rows.length);
   const count = (s) => rows.filter((r) => r.split === s).length;
   console.log(`wrote ${rows.length} examples (train ${count('train')}, val ${count('val')}, test ${count('test')}) from ${tracks.length} tracks to ${values.out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
