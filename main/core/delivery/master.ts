@@ -19,7 +19,6 @@ import type { EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { runTool, toolVersion } from '../media/spawn.js';
 import { renderReportHtml } from './report-html.js';
-import { MUXERS, verifyDeliverable } from './verify.js';
 import type { DeliveryReport, ReportCodecCheck, ReportIteration, ReportMeasurement, ReportPictures, ReportRule } from './report-types.js';
 import { ceilingFor, resolveIntegratedLufs, type DeliveryTarget, type StyleProfile } from './targets.js';
 
@@ -197,6 +196,15 @@ function pictures(a: AnalysisResult): ReportPictures {
 }
 
 const EXTENSIONS: Record<string, string> = { wav: '.wav', flac: '.flac', mp3: '.mp3', m4a: '.m4a', ogg: '.ogg' };
+const MUXERS: Record<string, string> = { wav: 'wav', flac: 'flac', mp3: 'mp3', m4a: 'ipod', ogg: 'ogg', opus: 'opus' };
+
+/** Encodes `file` with a platform codec and returns the decoded measurement. */
+async function codecCheck(file: string, codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
+  const out = join(work, `check-${codec}-${bitrateKbps}.${container}`);
+  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-i', `file:${file}`, '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
+  if (r.code !== 0) throw new LatheError('FFMPEG_FAILED', `the ${codec} ${bitrateKbps}k check could not encode (${r.stderr.trim().split('\n')[0]})`, { file });
+  return analyzeFile(out, { signal, meters: 'loudness' });
+}
 
 /** The codec preview: this many excerpts of this length (s), taken where the render is loudest. */
 const PREVIEW_WINDOWS = 8;
@@ -387,16 +395,12 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
         // No overshoot seen: write the deliverable itself (the same chain, gain and ceiling).
         await renderOnce(false);
       }
-      // Decode what was written and measure it, and put it through every platform codec: one
-      // decode feeds the measurement and every codec's encoder, side by side (verify.ts).
+      // Decode what was written and measure it, and put it through every platform codec: side
+      // by side (each is one ffmpeg process and a light measurement).
       say(`measuring it and checking through ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
       step('verifying');
-      const onVerifying = (f: number) => step('verifying', f);
-      const { deliverable: written, codecs: results } =
-        codecList.length > 0
-          ? await verifyDeliverable(outFile, codecList, work, { signal: options.signal, onProgress: onVerifying })
-          : { deliverable: await analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true, onProgress: onVerifying }), codecs: [] };
-      deliverable = written;
+      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true, onProgress: (f) => step('verifying', f) }), ...codecList.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
+      deliverable = written!;
       checks = codecList.map((check, i) => ({ check, result: results[i]! }));
       const peaks = [deliverable.loudness.truePeakDbtp, ...checks.map((c) => c.result.loudness.truePeakDbtp)].filter((x): x is number => x !== null);
       const worst = peaks.length ? Math.max(...peaks) : null;
