@@ -15,6 +15,7 @@
 //! Sign convention: `forward` computes X[k] = Σ x[j]·e^(−2πi·jk/n); `inverse` uses e^(+2πi·jk/n)
 //! and does not divide by n (the caller scales, usually folded into another factor).
 
+use crate::simd::Simd;
 use std::f64::consts::PI;
 
 /// One radix-4 pass over sub-transforms of 4·`quarter` points, `stride` of them interleaved.
@@ -40,6 +41,8 @@ pub struct FftPlan {
     /// Second buffer pair for `forward_windowed_pair`, which leaves the caller's data alone.
     work_re: Vec<f32>,
     work_im: Vec<f32>,
+    /// The passes run compiled for this SIMD width (all widths give the same bits).
+    simd: Simd,
 }
 
 impl FftPlan {
@@ -82,6 +85,7 @@ impl FftPlan {
             scratch_im: vec![0.0; n],
             work_re: vec![0.0; n],
             work_im: vec![0.0; n],
+            simd: Simd::detect(),
         }
     }
 
@@ -159,9 +163,37 @@ impl FftPlan {
         }
     }
 
+    /// `run_passes_generic` compiled for the widest SIMD the CPU has. Rust never fuses
+    /// `a + b * c` into an FMA instruction, so every build computes bit-identical results.
+    #[allow(unsafe_code)]
+    fn run_passes(&mut self, first: usize, re: &mut [f32], im: &mut [f32]) -> bool {
+        match self.simd {
+            // SAFETY: `Simd::detect` found the features the function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { self.run_passes_avx512(first, re, im) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { self.run_passes_avx2(first, re, im) },
+            Simd::Baseline => self.run_passes_generic(first, re, im),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn run_passes_avx512(&mut self, first: usize, re: &mut [f32], im: &mut [f32]) -> bool {
+        self.run_passes_generic(first, re, im)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_passes_avx2(&mut self, first: usize, re: &mut [f32], im: &mut [f32]) -> bool {
+        self.run_passes_generic(first, re, im)
+    }
+
     /// Runs passes `first..` alternating between `re, im` and the scratch buffers; true when
     /// the result ended in `re, im`.
-    fn run_passes(&mut self, first: usize, re: &mut [f32], im: &mut [f32]) -> bool {
+    #[inline(always)]
+    fn run_passes_generic(&mut self, first: usize, re: &mut [f32], im: &mut [f32]) -> bool {
         let mut in_user = true;
         for pass in &self.passes[first..] {
             let tw = pass.twiddle_at;
@@ -229,6 +261,7 @@ fn butterfly(
 
 /// The first pass (runs of one element): vectorised across p, whose twiddles are contiguous,
 /// with the four outputs of each butterfly interleaved. `load(j)` gives input j.
+#[inline(always)]
 fn radix4_first_pass(
     m: usize,
     w_re: &[f32],
@@ -260,6 +293,7 @@ fn radix4_first_pass(
 }
 
 /// One radix-4 decimation-in-frequency Stockham pass from `x` to `y`.
+#[inline(always)]
 fn radix4_pass(
     pass: &Pass,
     w_re: &[f32],
@@ -321,6 +355,7 @@ fn radix4_pass(
 }
 
 /// The last pass when log2(n) is odd: two-point DFTs across the two halves, unit twiddles.
+#[inline(always)]
 fn radix2_last_pass(half: usize, x_re: &[f32], x_im: &[f32], y_re: &mut [f32], y_im: &mut [f32]) {
     let (a_re, b_re) = x_re.split_at(half);
     let (a_im, b_im) = x_im.split_at(half);
@@ -636,6 +671,35 @@ mod tests {
             split_two_real(&z_re, &z_im, ar, ai, br, bi);
             check("split a", log2, seed, ar, ai, want_a);
             check("split b", log2, seed, br, bi, want_b);
+        }
+    }
+
+    #[test]
+    fn every_simd_build_gives_the_same_bits() {
+        // The passes compiled for each SIMD width the CPU has, against the baseline build, for
+        // both entry points and for sizes with and without the final radix-2 pass.
+        for log2 in [2u32, 3, 7, 10, 11, 14] {
+            let n = 1usize << log2;
+            let mut rng = XorShift(0xfeed ^ n as u64);
+            let re: Vec<f32> = (0..n).map(|_| rng.next_f32()).collect();
+            let im: Vec<f32> = (0..n).map(|_| rng.next_f32()).collect();
+            let window: Vec<f32> = (0..n).map(|_| rng.next_f32().abs()).collect();
+            let run = |simd: Simd| {
+                let mut plan = FftPlan::new(n);
+                plan.simd = simd;
+                let (mut r, mut i) = (re.clone(), im.clone());
+                plan.forward(&mut r, &mut i);
+                let (wr, wi) = plan.forward_windowed_pair(&re, &im, &window);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                (bits(&r), bits(&i), bits(wr), bits(wi))
+            };
+            let baseline = run(Simd::Baseline);
+            for simd in Simd::available().into_iter().skip(1) {
+                assert!(
+                    run(simd) == baseline,
+                    "n = {n}: {simd:?} differs from the baseline"
+                );
+            }
         }
     }
 }

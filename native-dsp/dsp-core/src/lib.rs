@@ -5,7 +5,8 @@
 //! Every processor streams: it is created for a sample rate and channel count, takes planar
 //! blocks of any size, and gives the same result whatever the block size.
 
-// `unsafe` appears once: calling SIMD kernels compiled for CPU features detected at run time.
+// `unsafe` appears only to call SIMD kernels compiled for CPU features: detected at run time, or
+// SSE2, which every x86_64 CPU has.
 #![deny(unsafe_code)]
 
 pub mod analyzer;

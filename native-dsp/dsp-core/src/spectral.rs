@@ -1249,11 +1249,11 @@ fn copy_into(
             continue;
         }
         let out = &mut buffer[dst..dst + src.len()];
-        out.copy_from_slice(&plane[src.clone()]);
         // Samples beyond ±1e6 (+120 dBFS) are not audio; their squares would overflow the f32
         // spectra into infinities. NaN is left as it is (windows holding one are skipped).
-        for v in out.iter_mut() {
-            *v = v.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT);
+        // Clamped as they are copied: one pass over the frame.
+        for (v, &x) in out.iter_mut().zip(&plane[src.clone()]) {
+            *v = x.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT);
         }
     }
 }

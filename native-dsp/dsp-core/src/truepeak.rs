@@ -158,10 +158,7 @@ impl TruePeakMeter {
     fn run_chunk(&mut self, channel: usize, input: &[f32]) {
         let n = input.len();
         let hist = TAPS_PER_PHASE - 1;
-        let mut sample_peak = self.sample_peaks[channel];
-        for &x in input {
-            sample_peak = sample_peak.max(x.abs());
-        }
+        let sample_peak = abs_max(input, self.sample_peaks[channel]);
         self.sample_peaks[channel] = sample_peak;
         let buf = &mut self.buffers[channel];
         buf[hist..hist + n].copy_from_slice(input);
@@ -174,12 +171,12 @@ impl TruePeakMeter {
             while g < n {
                 let len = SKIP_GROUP.min(n - g);
                 let window = &buf[g..g + len + hist];
-                let bound = window.iter().fold(0f32, |m, &x| m.max(x.abs())) * self.l1;
+                let bound = abs_max(window, 0.0) * self.l1;
                 if bound > peak.min(1.0) {
                     interpolate(&self.phases, window, &mut self.out);
                     for out in &self.out[..self.phases.len()] {
                         let out = &out[..len];
-                        let local = out.iter().fold(0f32, |m, y| m.max(y.abs()));
+                        let local = abs_max(out, 0.0);
                         if local > 1.0 {
                             for (j, &y) in out.iter().enumerate() {
                                 if y.abs() > 1.0 {
@@ -244,6 +241,30 @@ impl TruePeakMeter {
     pub fn latency_frames(&self) -> u64 {
         self.delay()
     }
+}
+
+/// The largest of `start` and every |v|, ignoring NaN as `f32::max` does. The maximum does not
+/// depend on the order of comparisons, so it is taken in independent lanes that the compiler turns
+/// into SIMD max instructions (a sequential `fold(f32::max)` is not vectorised: LLVM may not
+/// reorder it), and the result is exactly the sequential fold's. `start` must not be NaN.
+#[inline(always)]
+fn abs_max(values: &[f32], start: f32) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [start; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            // `v > a` is false for NaN, which is thereby skipped: one SIMD max per lane group.
+            let v = v.abs();
+            *a = if v > *a { v } else { *a };
+        }
+    }
+    let mut m = start;
+    for &v in acc.iter().chain(chunks.remainder()) {
+        let v = v.abs();
+        m = if v > m { v } else { m };
+    }
+    m
 }
 
 /// For every phase p and output j: out[p][j] = Σ_m taps[p][m] · window[j + m]. Outputs are
@@ -363,6 +384,56 @@ mod tests {
                 baseline, dispatched,
                 "window of {len}, seed 0x2545f4914f6cdd1d"
             );
+        }
+    }
+
+    #[test]
+    fn abs_max_is_the_sequential_fold_of_f32_max() {
+        // Random lengths (so the scalar tail runs) over random, full-scale, denormal, infinite
+        // and NaN values: the lane-wise maximum must be exactly the sequential fold, which skips
+        // NaN (`f32::max` returns the other operand) and reads −0 as 0.
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE / 4.0, // denormal
+            1.0e-45,                  // smallest denormal
+            f32::MAX,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        let mut seed = 0x5eed_0fab_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..2000 {
+            let len = (next() % 150) as usize;
+            let values: Vec<f32> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if r % 7 == 0 {
+                        specials[(r >> 8) as usize % specials.len()]
+                    } else {
+                        ((r >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.5
+                    }
+                })
+                .collect();
+            for start in [0.0f32, 0.75, 1.0e-40] {
+                let want = values.iter().fold(start, |m, &x| m.max(x.abs()));
+                let got = abs_max(&values, start);
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "case {case}, start {start}: {got} vs {want} over {values:?}"
+                );
+            }
         }
     }
 }

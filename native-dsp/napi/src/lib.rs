@@ -514,17 +514,27 @@ mod pipes {
         let max = e.read_usize(max, "maxBytes", MAX_READ)?.max(1);
         // SAFETY: the descriptor stays owned by the caller: ManuallyDrop never closes it.
         let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-        let mut buf = vec![0u8; max];
-        let mut filled = 0;
-        while filled < max {
-            match file.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(io_error("cannot read decoded audio", err)),
-            }
+        // One buffer per thread, kept between calls: a fresh one per call would be zeroed and
+        // page-faulted in again every megabyte.
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        analyzer.process_f32le_stream(&buf[..filled])?;
+        let filled = BUFFER.with_borrow_mut(|buf| -> JsResult<usize> {
+            if buf.len() < max {
+                buf.resize(max, 0);
+            }
+            let mut filled = 0;
+            while filled < max {
+                match file.read(&mut buf[filled..max]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(err) => return Err(io_error("cannot read decoded audio", err)),
+                }
+            }
+            analyzer.process_f32le_stream(&buf[..filled])?;
+            Ok(filled)
+        })?;
         e.number(filled as f64)
     }
 }
