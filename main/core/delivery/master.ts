@@ -378,8 +378,17 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
           const seconds = windows.reduce((sum, [s, e]) => sum + e - s, 0);
           say(`previewing ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ')} on ${windows.length} excerpts (${seconds.toFixed(0)} s)`);
           step('verifying');
-          const previews = await Promise.all(codecList.map((c) => codecPreview(previewFile, previewFormat, windows, c.codec, c.bitrateKbps, c.container, work, options.signal)));
-          const peaks = previews.map((p) => p.loudness.truePeakDbtp).filter((x): x is number => x !== null);
+          // Only an estimate: a codec that cannot encode the excerpts is left to the full check,
+          // whose error names the deliverable.
+          const previews = await Promise.all(
+            codecList.map((c) =>
+              codecPreview(previewFile, previewFormat, windows, c.codec, c.bitrateKbps, c.container, work, options.signal).catch((e: unknown) => {
+                if (options.signal?.aborted) throw e;
+                return null;
+              }),
+            ),
+          );
+          const peaks = previews.map((p) => p?.loudness.truePeakDbtp ?? null).filter((x): x is number => x !== null);
           const worst = peaks.length ? Math.max(...peaks) : null;
           const over = worst === null ? 0 : worst - ceilingFor(target, levelFor(renderedLufs ?? targetLufs));
           if (over > 0) {
