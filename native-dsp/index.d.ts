@@ -165,8 +165,10 @@ export function chainFinish(handle: ChainHandle): Float32Array[];
 /** A close-on-exec pipe; hand `writeFd` to the child as its stdout, then close both ends. */
 export function pipeCreate(): { readFd: number; writeFd: number };
 export function fdClose(fd: number): void;
-/** Reads up to maxBytes (blocking), measures them; returns the bytes read, 0 at end of stream. */
-export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: number): number;
+/** Reads up to maxBytes (blocking) of interleaved samples, "f32le" (the default) or "s16le"
+ *  (x / 32768, exact), measures them; returns the bytes read, 0 at end of stream. One stream
+ *  keeps one format. */
+export function analyzerProcessFd(handle: AnalyzerHandle, fd: number, maxBytes: number, format?: 'f32le' | 's16le'): number;
 /** Reads up to maxBytes of f32le frames from inFd, renders them, writes f32le to outFd and/or
  *  feeds them to an analyser; returns the bytes read, 0 at the end of the input. */
 export function chainRenderFd(handle: ChainHandle, inFd: number, outFd: number | null, maxBytes: number, analyzer: AnalyzerHandle | null, model?: TargetModelHandle | null): number;

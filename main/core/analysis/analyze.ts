@@ -3,7 +3,7 @@
 // the engine read. Field names are part of that interface: keep them stable.
 import dsp, { type NativeAnalysis, type NativeFinding } from '#native-dsp';
 import { LatheError } from '../errors.js';
-import { decodeInterleaved, decodeToFd } from '../media/decode.js';
+import { decodeInterleaved, decodeToFd, exactPipeFormat } from '../media/decode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { formatFindings } from './format-qc.js';
 
@@ -275,8 +275,9 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
   };
   const { pipeCreate, fdClose, analyzerProcessFd } = dsp;
   if (pipeCreate && fdClose && analyzerProcessFd) {
-    // Unix: the addon reads ffmpeg's pipe itself.
-    await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => analyzerProcessFd(handle, fd, max), decodeOptions);
+    // Unix: the addon reads ffmpeg's pipe itself, in 16-bit samples where that is exact.
+    const format = exactPipeFormat(probe);
+    await decodeToFd(probe, { pipeCreate, fdClose }, (fd, max) => analyzerProcessFd(handle, fd, max, format), { ...decodeOptions, format });
   } else {
     for await (const chunk of decodeInterleaved(probe, decodeOptions)) dsp.analyzerProcessInterleaved(handle, chunk);
   }

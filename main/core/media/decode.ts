@@ -25,7 +25,25 @@ function truncationTolerance(probe: AudioProbe): number {
   return Math.max(0.5, expected * (probe.lossy ? 0.05 : 0.01));
 }
 
-function ffmpegArgs(probe: AudioProbe): string[] {
+/** Sample bytes on a decode pipe: float, or 16-bit integers for sources that hold no more. */
+export type PipeFormat = 'f32le' | 's16le';
+
+/** Integer codecs whose samples are 16-bit or narrower when ffmpeg decodes them. */
+const SIXTEEN_BIT_CODECS = new Set(['pcm_s16le', 'pcm_s16be', 'pcm_u8', 'pcm_s8', 'flac', 'alac']);
+
+/**
+ * The cheapest pipe format that carries a file's samples exactly: s16le for integer sources of
+ * 16 bits or fewer (x / 32768 in the reader equals ffmpeg's own conversion to float, in half the
+ * bytes, and a 16-bit WAV needs no conversion at all), f32le for everything else.
+ */
+export function exactPipeFormat(probe: AudioProbe): PipeFormat {
+  const narrow = probe.sampleFormat === 'integer' && probe.bitDepth !== null && probe.bitDepth <= 16;
+  return !probe.lossy && narrow && SIXTEEN_BIT_CODECS.has(probe.codec) ? 's16le' : 'f32le';
+}
+
+function ffmpegArgs(probe: AudioProbe, format: PipeFormat = 'f32le'): string[] {
+  // A 16-bit PCM source goes to the pipe as it is stored (a stream copy, no decode step).
+  const codec = format === 'f32le' ? 'pcm_f32le' : probe.codec === 'pcm_s16le' ? 'copy' : 'pcm_s16le';
   return [
     '-nostdin',
     '-hide_banner',
@@ -39,9 +57,12 @@ function ffmpegArgs(probe: AudioProbe): string[] {
     '-sn',
     '-dn',
     '-c:a',
-    'pcm_f32le',
+    codec,
+    // Write the pipe in 32 KiB blocks instead of one small write (and reader wake-up) per packet.
+    '-flush_packets',
+    '0',
     '-f',
-    'f32le',
+    format,
     'pipe:1',
   ];
 }
@@ -56,9 +77,10 @@ class DecodeSession {
     private readonly probe: AudioProbe,
     private readonly options: DecodeOptions,
     stdout: 'pipe' | number,
+    format: PipeFormat = 'f32le',
   ) {
     if (options.signal?.aborted) throw new LatheError('CANCELLED', 'decoding was cancelled', { file: probe.file });
-    this.tool = new LoggedTool('ffmpeg', ffmpegArgs(probe), 'ignore', stdout);
+    this.tool = new LoggedTool('ffmpeg', ffmpegArgs(probe, format), 'ignore', stdout);
     options.signal?.addEventListener('abort', this.abort, { once: true });
   }
 
@@ -140,15 +162,21 @@ const FD_READ_BYTES = 1 << 20;
 
 /**
  * Runs ffmpeg with its stdout on a pipe whose read end `consume` drains natively. Between reads
- * it yields to the event loop so cancellation and progress are seen.
+ * it yields to the event loop so cancellation and progress are seen. The pipe carries f32le
+ * frames unless `options.format` asks for s16le (see `exactPipeFormat`).
  */
-export async function decodeToFd(probe: AudioProbe, pipes: PipeFunctions, consume: FdConsumer, options: DecodeOptions = {}): Promise<void> {
-  const frameBytes = 4 * probe.channels;
+export async function decodeToFd(
+  probe: AudioProbe,
+  pipes: PipeFunctions,
+  consume: FdConsumer,
+  options: DecodeOptions & { format?: PipeFormat } = {},
+): Promise<void> {
+  const frameBytes = (options.format === 's16le' ? 2 : 4) * probe.channels;
   const { readFd, writeFd } = pipes.pipeCreate();
   let session: DecodeSession | undefined;
   try {
     try {
-      session = new DecodeSession(probe, options, writeFd);
+      session = new DecodeSession(probe, options, writeFd, options.format);
     } finally {
       // Our copy of the write end must go, or the read end never sees the end of the stream.
       pipes.fdClose(writeFd);

@@ -60,8 +60,36 @@ pub struct Analyzer {
     pending: Vec<Vec<f32>>,
     /// Bytes of a frame split across two reads of a byte stream (fewer than one frame).
     carry: Vec<u8>,
+    /// The encoding of the byte stream, once one has begun.
+    stream_encoding: Option<SampleEncoding>,
     frames: u64,
     finished: bool,
+}
+
+/// How interleaved sample bytes are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleEncoding {
+    /// Little-endian 32-bit float, ffmpeg's `f32le`.
+    F32Le,
+    /// Little-endian 16-bit integer, ffmpeg's `s16le`; x reads as x / 32768, exactly what
+    /// ffmpeg's own conversion to float gives, in half the bytes.
+    S16Le,
+}
+
+impl SampleEncoding {
+    pub fn bytes(self) -> usize {
+        match self {
+            SampleEncoding::F32Le => 4,
+            SampleEncoding::S16Le => 2,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            SampleEncoding::F32Le => "float",
+            SampleEncoding::S16Le => "16-bit",
+        }
+    }
 }
 
 /// The meters, fed batch by batch.
@@ -198,6 +226,7 @@ impl Analyzer {
             runner,
             pending: vec![Vec::with_capacity(BATCH_FRAMES); channels],
             carry: Vec::new(),
+            stream_encoding: None,
             frames: 0,
             finished: false,
         })
@@ -231,17 +260,27 @@ impl Analyzer {
     /// Interleaved little-endian f32 bytes, as ffmpeg's `-f f32le` writes them. The length must
     /// be a whole number of frames.
     pub fn process_interleaved_f32le(&mut self, bytes: &[u8]) -> Result<(), DspError> {
+        self.process_interleaved(bytes, SampleEncoding::F32Le)
+    }
+
+    /// Interleaved sample bytes in `encoding`; the length must be a whole number of frames.
+    pub fn process_interleaved(
+        &mut self,
+        bytes: &[u8],
+        encoding: SampleEncoding,
+    ) -> Result<(), DspError> {
         if self.finished {
             return Err(DspError::Finished);
         }
-        let frame_bytes = 4 * self.channels;
+        let frame_bytes = encoding.bytes() * self.channels;
         if !bytes.len().is_multiple_of(frame_bytes) {
             return Err(DspError::Parameter {
                 name: "bytes",
                 message: format!(
-                    "{} bytes is not a whole number of {}-channel float frames",
+                    "{} bytes is not a whole number of {}-channel {} frames",
                     bytes.len(),
-                    self.channels
+                    self.channels,
+                    encoding.describe()
                 ),
             });
         }
@@ -249,7 +288,14 @@ impl Analyzer {
         while !rest.is_empty() {
             let room = BATCH_FRAMES - self.pending[0].len();
             let take = (rest.len() / frame_bytes).min(room) * frame_bytes;
-            deinterleave_f32le_append(&rest[..take], &mut self.pending);
+            match encoding {
+                SampleEncoding::F32Le => {
+                    deinterleave_f32le_append(&rest[..take], &mut self.pending)
+                }
+                SampleEncoding::S16Le => {
+                    deinterleave_s16le_append(&rest[..take], &mut self.pending)
+                }
+            }
             rest = &rest[take..];
             self.frames += (take / frame_bytes) as u64;
             if self.pending[0].len() == BATCH_FRAMES {
@@ -262,7 +308,26 @@ impl Analyzer {
     /// Bytes of an interleaved f32le stream cut anywhere (as pipe reads cut it): whole frames
     /// are measured, a trailing partial frame waits for the next call.
     pub fn process_f32le_stream(&mut self, bytes: &[u8]) -> Result<(), DspError> {
-        let frame_bytes = 4 * self.channels;
+        self.process_stream(bytes, SampleEncoding::F32Le)
+    }
+
+    /// `process_f32le_stream` for any encoding; one stream keeps one encoding throughout.
+    pub fn process_stream(
+        &mut self,
+        bytes: &[u8],
+        encoding: SampleEncoding,
+    ) -> Result<(), DspError> {
+        if *self.stream_encoding.get_or_insert(encoding) != encoding {
+            return Err(DspError::Parameter {
+                name: "format",
+                message: format!(
+                    "the stream began as {} samples and cannot change to {}",
+                    self.stream_encoding.map_or("", |e| e.describe()),
+                    encoding.describe()
+                ),
+            });
+        }
+        let frame_bytes = encoding.bytes() * self.channels;
         let mut rest = bytes;
         if !self.carry.is_empty() {
             let need = (frame_bytes - self.carry.len()).min(rest.len());
@@ -272,10 +337,10 @@ impl Analyzer {
                 return Ok(());
             }
             let frame = std::mem::take(&mut self.carry);
-            self.process_interleaved_f32le(&frame)?;
+            self.process_interleaved(&frame, encoding)?;
         }
         let whole = rest.len() - rest.len() % frame_bytes;
-        self.process_interleaved_f32le(&rest[..whole])?;
+        self.process_interleaved(&rest[..whole], encoding)?;
         self.carry.extend_from_slice(&rest[whole..]);
         Ok(())
     }
@@ -519,6 +584,34 @@ pub fn deinterleave_f32le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
     }
 }
 
+/// Appends interleaved s16le frames to per-channel planes, as floats (x / 32768, exact).
+pub fn deinterleave_s16le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
+    const SCALE: f32 = 1.0 / 32_768.0;
+    let channels = planes.len();
+    let frame_bytes = 2 * channels;
+    let frames = bytes.len() / frame_bytes;
+    let sample = |b: &[u8]| i16::from_le_bytes([b[0], b[1]]) as f32 * SCALE;
+    if channels == 2 {
+        let (left, right) = planes.split_at_mut(1);
+        let (l, r) = (&mut left[0], &mut right[0]);
+        let (l0, r0) = (l.len(), r.len());
+        l.resize(l0 + frames, 0.0);
+        r.resize(r0 + frames, 0.0);
+        for ((frame, a), b) in bytes.chunks_exact(4).zip(&mut l[l0..]).zip(&mut r[r0..]) {
+            *a = sample(&frame[..2]);
+            *b = sample(&frame[2..]);
+        }
+        return;
+    }
+    for (c, plane) in planes.iter_mut().enumerate() {
+        let start = plane.len();
+        plane.resize(start + frames, 0.0);
+        for (frame, out) in bytes.chunks_exact(frame_bytes).zip(&mut plane[start..]) {
+            *out = sample(&frame[2 * c..2 * c + 2]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +716,54 @@ mod tests {
                 assert_eq!(o.len(), 1_011);
                 assert_eq!(&o[1_001..], &p[..10]);
             }
+        }
+    }
+
+    #[test]
+    fn a_16_bit_stream_measures_as_its_exact_float_conversion() {
+        // The same samples as s16le bytes and as the f32le bytes ffmpeg's conversion gives
+        // (x / 32768): identical reports, for stereo and for 5.1, with reads cut mid-frame.
+        for names in [
+            &["FL", "FR"][..],
+            &["FL", "FR", "FC", "LFE", "BL", "BR"][..],
+        ] {
+            let channels = names.len();
+            let frames = BATCH_FRAMES + 50_001;
+            let ints: Vec<Vec<i16>> = (0..channels)
+                .map(|c| {
+                    noise(40 + c as u64, frames, 1.0)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, x)| match i % 5_000 {
+                            0 => i16::MIN,
+                            1 => i16::MAX,
+                            _ => (x * 20_000.0) as i16,
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut s16 = Vec::new();
+            let mut f32le = Vec::new();
+            for i in 0..frames {
+                for plane in &ints {
+                    s16.extend_from_slice(&plane[i].to_le_bytes());
+                    f32le.extend_from_slice(&(plane[i] as f32 / 32_768.0).to_le_bytes());
+                }
+            }
+            let mut a = Analyzer::new(48_000.0, options(names, 2)).unwrap();
+            for piece in f32le.chunks(65_537) {
+                a.process_f32le_stream(piece).unwrap();
+            }
+            let mut b = Analyzer::new(48_000.0, options(names, 2)).unwrap();
+            for piece in s16.chunks(33_331) {
+                b.process_stream(piece, SampleEncoding::S16Le).unwrap();
+            }
+            assert_eq!(b.pending_partial_bytes(), 0);
+            let err = b.process_f32le_stream(&[0; 8]).unwrap_err().to_string();
+            assert!(err.contains("cannot change"), "{err}");
+            let (ra, rb) = (a.finish().unwrap(), b.finish().unwrap());
+            assert_eq!(rb.frames, frames as u64);
+            assert_eq!(format!("{rb:?}"), format!("{ra:?}"), "{channels} channels");
         }
     }
 }

@@ -323,6 +323,7 @@ fn interleave_f32le(planes: &[&[f32]], out: &mut Vec<u8>) {
 #[cfg(unix)]
 mod pipes {
     use super::*;
+    use dsp_core::analyzer::SampleEncoding;
     use std::fs::File;
     use std::io::{Read, Write};
     use std::mem::ManuallyDrop;
@@ -505,13 +506,27 @@ mod pipes {
         e.number(planes[0].len() as f64)
     }
 
-    /// analyzerProcessFd(handle, fd, maxBytes): reads up to maxBytes (blocking until that many
-    /// bytes or end of stream), measures them, and returns the byte count (0 at end of stream).
+    /// analyzerProcessFd(handle, fd, maxBytes, format = "f32le"): reads up to maxBytes (blocking
+    /// until that many bytes or end of stream) of interleaved "f32le" or "s16le" samples,
+    /// measures them, and returns the byte count (0 at end of stream).
     pub fn analyzer_process_fd(e: Env, info: napi_callback_info) -> JsResult<napi_value> {
-        let [handle, fd, max] = e.args::<3>(info)?;
+        let [handle, fd, max, format] = e.args::<4>(info)?;
         let analyzer = e.external_mut::<Analyzer>(handle, "handle")?;
         let fd = read_fd(e, fd)?;
         let max = e.read_usize(max, "maxBytes", MAX_READ)?.max(1);
+        let encoding = if e.is_nullish(format)? {
+            SampleEncoding::F32Le
+        } else {
+            match e.read_string(format, "format")?.as_str() {
+                "f32le" => SampleEncoding::F32Le,
+                "s16le" => SampleEncoding::S16Le,
+                other => {
+                    return Err(JsError::Range(format!(
+                        "format must be \"f32le\" or \"s16le\", got {other:?}"
+                    )))
+                }
+            }
+        };
         // SAFETY: the descriptor stays owned by the caller: ManuallyDrop never closes it.
         let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
         // One buffer per thread, kept between calls: a fresh one per call would be zeroed and
@@ -532,7 +547,7 @@ mod pipes {
                     Err(err) => return Err(io_error("cannot read decoded audio", err)),
                 }
             }
-            analyzer.process_f32le_stream(&buf[..filled])?;
+            analyzer.process_stream(&buf[..filled], encoding)?;
             Ok(filled)
         })?;
         e.number(filled as f64)
