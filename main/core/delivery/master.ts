@@ -8,14 +8,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp, { type AnalyzerHandle, type NativeLoudness } from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
 import { partialPathFor } from '../temp-name.js';
-import { LatheError, type LatheErrorCode } from '../errors.js';
+import { LatheError } from '../errors.js';
 import type { EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { runTool, toolVersion } from '../media/spawn.js';
@@ -578,40 +577,6 @@ async function renderDeliverable(prepared: PreparedProgramme, chain: ChainDocume
   await renderToFile(second, ditherOnly, outFile, final, { signal, onProgress: (done) => progress?.('encoding', resampledFrames > 0 ? done / resampledFrames : 0) });
 }
 
-/** Where the compiled analysis worker lives: next to this module in dist/, or in dist/ when this
- *  module runs from TypeScript sources (tests). */
-function analyzeWorkerUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL(here.replace(/\/main\/core\/delivery\/master\.ts$/, '/dist/main/core/delivery/analyze-worker.js'));
-  return new URL('./analyze-worker.js', here);
-}
-
-/** The input's analysis (every meter, the spectrogram), measured in a worker thread so that it
- *  runs beside the chain's stages before the limiter rather than taking turns with them. */
-function analyzeInWorker(file: string, signal?: AbortSignal): Promise<AnalysisResult> {
-  return new Promise((resolveAnalysis, reject) => {
-    if (signal?.aborted) return reject(new LatheError('CANCELLED', 'decoding was cancelled', { file }));
-    const worker = new Worker(analyzeWorkerUrl(), { workerData: { file } });
-    const abort = () => worker.postMessage('abort');
-    signal?.addEventListener('abort', abort, { once: true });
-    let settled = false;
-    worker.once('message', (m: { analysis?: AnalysisResult; error?: { code: LatheErrorCode | null; message: string; file?: string } }) => {
-      settled = true;
-      if (m.analysis) resolveAnalysis(m.analysis);
-      else if (m.error?.code) reject(new LatheError(m.error.code, m.error.message, { file: m.error.file }));
-      else reject(new Error(m.error?.message ?? 'the analysis failed'));
-    });
-    worker.once('error', (e) => {
-      settled = true;
-      reject(e);
-    });
-    worker.once('exit', (code) => {
-      signal?.removeEventListener('abort', abort);
-      if (!settled) reject(new LatheError('NATIVE_DSP', `the analysis stopped before it finished (exit code ${code})`, { file }));
-    });
-  });
-}
-
 /** Masters `input` for every target; returns one result per target. */
 export async function master(input: string, targets: DeliveryTarget[], options: MasterOptions): Promise<{ input: string; inputSha256: string; targets: TargetResult[] }> {
   options.onProgress?.(`analysing ${basename(input)}`);
@@ -623,7 +588,7 @@ export async function master(input: string, targets: DeliveryTarget[], options: 
     // The input is measured for the reports while the chain's stages before the limiter run
     // once for every target (the targets share the working rate and the chain).
     const [inputAnalysis, inputSha, prepared] = await Promise.all([
-      options.inputKnown?.analysis ?? analyzeInWorker(input, options.signal),
+      options.inputKnown?.analysis ?? analyzeFile(input, { signal: options.signal, includeSpectrogram: true }),
       options.inputKnown?.sha256 ?? sha256File(input),
       prepareForLimiter(probe, options.chain, work, { signal: options.signal }),
     ]);
