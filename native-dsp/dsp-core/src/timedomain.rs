@@ -16,6 +16,7 @@
 
 use crate::error::{check_format, check_planes, DspError};
 use crate::qc::{QcFinding, Severity, SpanCollector};
+use crate::simd::Simd;
 
 /// Lanes of the segment accumulators: eight f64 sums per quantity fill four SSE2 registers (two
 /// AVX), enough independent additions to hide their latency.
@@ -159,6 +160,8 @@ pub struct TimeDomainAnalyzer {
     /// Frames processed so far.
     frames: u64,
     finished: bool,
+    /// The sums run compiled for this SIMD width (all give the same bits).
+    simd: Simd,
 }
 
 /// Sums of one 100 ms segment (or of a window of them) for the correlation series.
@@ -319,6 +322,7 @@ impl TimeDomainAnalyzer {
             segment_pos: 0,
             frames: 0,
             finished: false,
+            simd: Simd::detect(),
         })
     }
 
@@ -364,7 +368,36 @@ impl TimeDomainAnalyzer {
         self.report()
     }
 
+    /// `process_piece_generic` compiled for the widest SIMD the CPU has. Rust never fuses
+    /// `a + b * c` into an FMA instruction, and the lanes are the same, so every build computes
+    /// bit-identical sums.
+    #[allow(unsafe_code)]
     fn process_piece(&mut self, planes: &[&[f32]], from: usize, len: usize) {
+        match self.simd {
+            // SAFETY: `Simd::detect` found the features the function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { self.process_piece_avx512(planes, from, len) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { self.process_piece_avx2(planes, from, len) },
+            Simd::Baseline => self.process_piece_generic(planes, from, len),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn process_piece_avx512(&mut self, planes: &[&[f32]], from: usize, len: usize) {
+        self.process_piece_generic(planes, from, len)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn process_piece_avx2(&mut self, planes: &[&[f32]], from: usize, len: usize) {
+        self.process_piece_generic(planes, from, len)
+    }
+
+    #[inline(always)]
+    fn process_piece_generic(&mut self, planes: &[&[f32]], from: usize, len: usize) {
         let offset = self.segment_pos as usize;
         let base = self.frames;
         let mut sanitize_pair = false;
@@ -786,6 +819,7 @@ impl TimeDomainAnalyzer {
 impl ChannelState {
     /// Adds one piece (within one segment) to the statistics and scans it for events. Returns
     /// false when it held non-finite samples, which were then read as zero.
+    #[inline(always)]
     fn accumulate(&mut self, x: &[f32], offset: usize, base: u64) -> bool {
         let (saved_sum, saved_sum_sq) = (self.lane_sum, self.lane_sum_sq);
         let mut peak =
@@ -1061,6 +1095,7 @@ fn add_sample<const SANITIZE: bool>(v: f32, sum: &mut f64, sum_sq: &mut f64, pea
 
 /// Adds `x`, which starts `offset` frames into its segment, to the lane sums, sample i going to
 /// lane (offset + i) mod 8; returns the largest |x|.
+#[inline(always)]
 fn accumulate_channel<const SANITIZE: bool>(
     x: &[f32],
     offset: usize,
@@ -1100,6 +1135,7 @@ fn add_frame<const SANITIZE: bool>(l: f32, r: f32, plus_sq: &mut f64, minus_sq: 
 }
 
 /// The stereo pair's counterpart of `accumulate_channel`.
+#[inline(always)]
 fn accumulate_pair<const SANITIZE: bool>(
     left: &[f32],
     right: &[f32],
@@ -1132,6 +1168,7 @@ fn accumulate_pair<const SANITIZE: bool>(
 
 /// Sign changes in `x`, including the one from the previous piece's last sample. Integer
 /// counts, so the lanes may be filled in any order.
+#[inline(always)]
 fn count_crossings(x: &[f32], prev_negative: Option<bool>) -> u64 {
     let Some(&first) = x.first() else {
         return 0;
@@ -1783,6 +1820,33 @@ mod tests {
         }
         left[(1.3 * fs) as usize] = f32::NAN;
         vec![left, right, vec![0.0; frames]]
+    }
+
+    #[test]
+    fn every_simd_build_gives_the_same_report() {
+        // The signal with clipping, overs, phase inversion, silence and a NaN, plus noise at
+        // full scale, through the sums compiled for each SIMD width this CPU has.
+        let fs = 48_000.0;
+        let mut planes = everything(fs);
+        planes[2] = noise(0x51d, 1.0, planes[0].len());
+        let options = TimeDomainOptions {
+            included: vec![true; 3],
+            stereo_pair: Some((0, 1)),
+        };
+        let run = |simd: Simd| {
+            let mut analyzer = TimeDomainAnalyzer::new(fs, 3, options.clone()).unwrap();
+            analyzer.simd = simd;
+            for start in (0..planes[0].len()).step_by(3_001) {
+                let end = (start + 3_001).min(planes[0].len());
+                let views: Vec<&[f32]> = planes.iter().map(|p| &p[start..end]).collect();
+                analyzer.process(&views).unwrap();
+            }
+            format!("{:?}", analyzer.finish())
+        };
+        let baseline = run(Simd::Baseline);
+        for simd in Simd::available().into_iter().skip(1) {
+            assert!(run(simd) == baseline, "{simd:?} differs from the baseline");
+        }
     }
 
     #[test]

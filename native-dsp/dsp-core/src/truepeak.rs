@@ -13,6 +13,7 @@
 
 use crate::error::{check_format, check_planes, DspError};
 use crate::qc::SpanCollector;
+use crate::simd::Simd;
 
 /// Taps per phase: 16 input samples under the interpolation kernel. The passband (±0.05 dB) then
 /// reaches about 0.38 fs, and images are ~80 dB down; BS.1770's example filter has 12.
@@ -99,6 +100,8 @@ pub struct TruePeakMeter {
     overs: SpanCollector,
     frames: u64,
     flushed: bool,
+    /// The peak folds run compiled for this SIMD width.
+    simd: Simd,
 }
 
 impl TruePeakMeter {
@@ -126,6 +129,7 @@ impl TruePeakMeter {
             overs: SpanCollector::new(merge, MAX_OVER_SPANS),
             frames: 0,
             flushed: false,
+            simd: Simd::detect(),
         })
     }
 
@@ -155,7 +159,35 @@ impl TruePeakMeter {
         Ok(())
     }
 
+    /// `run_chunk_generic` compiled for the widest SIMD the CPU has (every build gives the same
+    /// bits: the peak folds are exact in any order, and the interpolator has its own dispatch).
+    #[allow(unsafe_code)]
     fn run_chunk(&mut self, channel: usize, input: &[f32]) {
+        match self.simd {
+            // SAFETY: `Simd::detect` found the features the function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { self.run_chunk_avx512(channel, input) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { self.run_chunk_avx2(channel, input) },
+            Simd::Baseline => self.run_chunk_generic(channel, input),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn run_chunk_avx512(&mut self, channel: usize, input: &[f32]) {
+        self.run_chunk_generic(channel, input)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_chunk_avx2(&mut self, channel: usize, input: &[f32]) {
+        self.run_chunk_generic(channel, input)
+    }
+
+    #[inline(always)]
+    fn run_chunk_generic(&mut self, channel: usize, input: &[f32]) {
         let n = input.len();
         let hist = TAPS_PER_PHASE - 1;
         let sample_peak = abs_max(input, self.sample_peaks[channel]);
@@ -434,6 +466,47 @@ mod tests {
                     "case {case}, start {start}: {got} vs {want} over {values:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_simd_build_gives_the_same_peaks_and_overs() {
+        // Loud noise with overs, a NaN and an infinity, through the meter compiled for each SIMD
+        // width this CPU has.
+        let mut seed = 0x0b5e_55ed_u64;
+        let mut plane = || -> Vec<f32> {
+            (0..50_000)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let x = ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.2;
+                    match i {
+                        20_000 => f32::NAN,
+                        30_000 => f32::INFINITY,
+                        _ => x,
+                    }
+                })
+                .collect()
+        };
+        let planes = [plane(), plane()];
+        let run = |simd: Simd| {
+            let mut m = TruePeakMeter::new(48_000.0, 2).unwrap();
+            m.simd = simd;
+            for start in (0..50_000).step_by(4_321) {
+                let end = (start + 4_321).min(50_000);
+                m.process(&[&planes[0][start..end], &planes[1][start..end]])
+                    .unwrap();
+            }
+            m.flush();
+            let spans: Vec<_> = (0..m.overs().spans().len())
+                .map(|i| (m.overs().spans()[i], m.overs().peak(i).to_bits()))
+                .collect();
+            (m.true_peaks(), m.sample_peaks(), spans)
+        };
+        let baseline = run(Simd::Baseline);
+        for simd in Simd::available().into_iter().skip(1) {
+            assert!(run(simd) == baseline, "{simd:?} differs from the baseline");
         }
     }
 }
