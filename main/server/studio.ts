@@ -19,6 +19,7 @@ import { probeFile, type AudioProbe } from '../core/media/probe.js';
 import dsp from '#native-dsp';
 import { writeDemoMixInWorker } from '../core/demo-run.js';
 import { runTool } from '../core/media/spawn.js';
+import { lossyCodecArgs } from '../core/media/encode.js';
 import { newSession, type SessionDocument, type SessionFile } from '../core/session/document.js';
 import { ChainHistory } from '../core/session/history.js';
 import { Autosaver, loadSession, saveSession, SESSION_EXTENSION } from '../core/session/store.js';
@@ -411,13 +412,13 @@ export class Studio {
 
   /** Encodes a full preview with a platform's codec and decodes it back (two ffmpeg runs, child
    *  processes); the WAV appears atomically, the encoded file is removed. */
-  private async codecPreview(file: string, generation: number, targetId: string, check: { codec: string; bitrateKbps: number; container: string }) {
+  private async codecPreview(file: string, channels: number, generation: number, targetId: string, check: { codec: string; bitrateKbps: number; container: string }) {
     const dir = join(this.options.workDir, 'previews');
     const encoded = join(dir, `${generation}-${targetId}.codec.${check.container}`);
     const out = join(dir, `${generation}-${targetId}.codec.wav`);
     const partial = `${out}.partial.wav`;
     try {
-      const enc = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', file, '-c:a', check.codec, '-b:a', `${check.bitrateKbps}k`, encoded]);
+      const enc = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', file, ...lossyCodecArgs(check.codec, check.bitrateKbps, channels), encoded]);
       if (enc.code !== 0) throw new StudioError('FFMPEG_FAILED', `the ${check.codec} preview could not be encoded: ${enc.stderr.trim().split('\n').pop() ?? ''}`);
       const dec = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', encoded, '-c:a', 'pcm_f32le', partial]);
       if (dec.code !== 0) throw new StudioError('FFMPEG_FAILED', `the ${check.codec} preview could not be decoded: ${dec.stderr.trim().split('\n').pop() ?? ''}`);
@@ -629,7 +630,9 @@ export class Studio {
               old.then((o) => this.unpublish(o.url), () => undefined);
             }
           }
-          made = this.codecPreview(full.file, generation, target.id, check);
+          // The full preview keeps the open track's channels.
+          const channels = this.tracks.get(this.trackId ?? '')?.probe.channels ?? 2;
+          made = this.codecPreview(full.file, channels, generation, target.id, check);
           made.catch(() => this.codecPreviews.delete(key));
           this.codecPreviews.set(key, made);
         }

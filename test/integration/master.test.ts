@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProfile, listTargets, resolveIntegratedLufs } from '../../main/core/delivery/targets.js';
 import { lathe, scratchDir } from '../helpers/cli.js';
+import { probeFile } from '../../main/core/media/probe.js';
 import { ffmpegEbur128 } from '../helpers/ffmpeg.js';
 import { musicLike, Rng } from '../helpers/signals.js';
 import { writeWav } from '../helpers/wav.js';
@@ -90,6 +91,26 @@ describe('lathe master', () => {
     expect(rule.achieved).toBe('not run');
     expect(report.summary).toMatch(/not checked/);
     expect(lathe(['master', mix, '--targets', 'spotify', '--out', at('quick'), '--codec-checks', 'some']).status).toBe(2);
+  });
+
+  it('masters a mono mix for Spotify: the deliverable stays mono, and Vorbis 320k is checked as dual mono', async () => {
+    // libvorbis cannot encode one channel at 320 kb/s; the check encodes the mono master as two
+    // identical channels at the platform's rate instead of failing the whole master.
+    const [l] = musicLike(44_100, 12, 33);
+    for (let i = 0; i < l.length; i++) l[i]! *= 0.5;
+    const mono = writeWav(at('mono.wav'), [l], 44_100, 'pcm24');
+    const r = lathe(['master', mono, '--targets', 'spotify', '--out', at('mono'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).targets[0];
+    expect(t.pass).toBe(true);
+    const vorbis = t.codecChecks.filter((c: { codec: string }) => c.codec === 'libvorbis');
+    expect(vorbis.map((c: { bitrateKbps: number }) => c.bitrateKbps).sort()).toEqual([160, 320]);
+    for (const c of t.codecChecks) expect(c.truePeakDbtp).toBeLessThanOrEqual(-1);
+    const ff = ffmpegEbur128(t.file);
+    expect(Math.abs(ff.integratedLufs - -14)).toBeLessThanOrEqual(0.15);
+    const report = JSON.parse(readFileSync(t.file.replace(/\.[^.]+$/, '.report.json'), 'utf8'));
+    expect(report.input.channels).toBe(1);
+    expect((await probeFile(t.file)).channels).toBe(1);
   });
 
   it('an unreachable target is delivered as the honest best, says why, and exits 3', () => {

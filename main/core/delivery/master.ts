@@ -15,7 +15,7 @@ import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
 import { partialPathFor } from '../temp-name.js';
 import { LatheError } from '../errors.js';
-import type { EncodeFormat } from '../media/encode.js';
+import { lossyCodecArgs, type EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
 import { runTool, toolVersion } from '../media/spawn.js';
 import { renderReportHtml } from './report-html.js';
@@ -199,9 +199,9 @@ const EXTENSIONS: Record<string, string> = { wav: '.wav', flac: '.flac', mp3: '.
 const MUXERS: Record<string, string> = { wav: 'wav', flac: 'flac', mp3: 'mp3', m4a: 'ipod', ogg: 'ogg', opus: 'opus' };
 
 /** Encodes `file` with a platform codec and returns the decoded measurement. */
-async function codecCheck(file: string, codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
+async function codecCheck(file: string, channels: number, codec: string, bitrateKbps: number, container: string, work: string, signal?: AbortSignal): Promise<AnalysisResult> {
   const out = join(work, `check-${codec}-${bitrateKbps}.${container}`);
-  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-i', `file:${file}`, '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
+  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-i', `file:${file}`, ...lossyCodecArgs(codec, bitrateKbps, channels), '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
   if (r.code !== 0) throw new LatheError('FFMPEG_FAILED', `the ${codec} ${bitrateKbps}k check could not encode (${r.stderr.trim().split('\n')[0]})`, { file });
   return analyzeFile(out, { signal, meters: 'loudness' });
 }
@@ -251,7 +251,7 @@ async function codecPreview(file: string, raw: EncodeFormat, windows: [number, n
   const inputs = windows.flatMap(([s, e]) => [...format, '-ss', s.toFixed(3), '-t', (e - s).toFixed(3), '-i', `file:${file}`]);
   const fades = windows.map(([s, e], i) => `[${i}:a]afade=t=in:d=${PREVIEW_FADE_SECONDS},afade=t=out:st=${(e - s - PREVIEW_FADE_SECONDS).toFixed(3)}:d=${PREVIEW_FADE_SECONDS}[p${i}]`);
   const graph = `${fades.join(';')};${windows.map((_, i) => `[p${i}]`).join('')}concat=n=${windows.length}:v=0:a=1[out]`;
-  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', ...inputs, '-filter_complex', graph, '-map', '[out]', '-c:a', codec, '-b:a', `${bitrateKbps}k`, '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
+  const r = await runTool('ffmpeg', ['-nostdin', '-v', 'error', ...inputs, '-filter_complex', graph, '-map', '[out]', ...lossyCodecArgs(codec, bitrateKbps, raw.channels), '-f', MUXERS[container] ?? container, '-y', `file:${out}`], signal);
   if (r.code !== 0) throw new LatheError('FFMPEG_FAILED', `the ${codec} ${bitrateKbps}k preview could not encode (${r.stderr.trim().split('\n')[0]})`, { file });
   return analyzeFile(out, { signal, meters: 'loudness' });
 }
@@ -408,7 +408,7 @@ export async function masterForTarget(input: string, target: DeliveryTarget, opt
       // by side (each is one ffmpeg process and a light measurement).
       say(`measuring it and checking through ${codecList.map((c) => `${c.codec} ${c.bitrateKbps}k`).join(', ') || 'no codecs'}`);
       step('verifying');
-      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true, onProgress: (f) => step('verifying', f) }), ...codecList.map((c) => codecCheck(outFile, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
+      const [written, ...results] = await Promise.all([analyzeFile(outFile, { signal: options.signal, includeSpectrogram: true, onProgress: (f) => step('verifying', f) }), ...codecList.map((c) => codecCheck(outFile, probe.channels, c.codec, c.bitrateKbps, c.container, work, options.signal))]);
       deliverable = written!;
       checks = codecList.map((check, i) => ({ check, result: results[i]! }));
       const peaks = [deliverable.loudness.truePeakDbtp, ...checks.map((c) => c.result.loudness.truePeakDbtp)].filter((x): x is number => x !== null);

@@ -36,6 +36,20 @@ const MUXER_FOR_EXTENSION: Record<string, string> = {
 };
 
 /** The encoder a file name implies, for `lathe render`: 24-bit PCM unless told otherwise. */
+/** libvorbis cannot encode a single channel above this rate ("encoder setup failed"). */
+const VORBIS_MONO_MAX_KBPS = 240;
+
+/**
+ * ffmpeg's output arguments for a platform's lossy codec at the platform's bitrate, for a programme
+ * of `channels` channels. Where the codec cannot reach that rate in one channel (libvorbis above
+ * 240 kb/s), a mono programme is encoded as dual mono at the platform's rate, as a platform that
+ * keeps its stereo rate would; everything else is encoded as it is.
+ */
+export function lossyCodecArgs(codec: string, bitrateKbps: number, channels: number): string[] {
+  const dualMono = channels === 1 && codec === 'libvorbis' && bitrateKbps > VORBIS_MONO_MAX_KBPS;
+  return [...(dualMono ? ['-ac', '2'] : []), '-c:a', codec, '-b:a', `${bitrateKbps}k`];
+}
+
 export function formatForPath(path: string, bitDepth: 16 | 24 | 32): { muxer: string; codec: string; bitrateKbps: number | null } {
   const ext = extname(path).toLowerCase();
   const muxer = MUXER_FOR_EXTENSION[ext];
