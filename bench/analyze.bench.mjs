@@ -388,6 +388,9 @@ async function main() {
 
     console.log(`Lathe analysis benchmark${QUICK ? ' (--quick)' : ''}`);
     console.log(`machine: ${os.cpus().length} x ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`);
+    // Other work on the machine moves absolute times (the ratios less): the load shows how much.
+    const loadBefore = os.loadavg();
+    console.log(`load:    ${loadBefore.map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min) at the start`);
     console.log(`ffmpeg:  ${ffVersion}`);
     console.log(`temp:    ${tmp}`);
     if (!TIME_BIN) {
@@ -529,6 +532,7 @@ async function main() {
     }
     if (anchor.skipped) console.log(`vs libebur128     skipped: ${anchor.skipped}`);
     console.log(`memory            node ${mb(mem.nodeMaxRssBytes)} peak RSS on ${MEM_SECONDS / 60} min 48 kHz stereo: ${rssPass ? 'PASS' : 'FAIL'} (< 500 MB); ffmpeg ${mb(mem.ffmpegSampledHwmBytes)}`);
+    console.log(`load              ${loadBefore.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end (1, 5, 15 min)`);
     console.log(`result            ${failed.length === 0 && rssPass ? 'OK' : `FAILED (${[...failed, ...(rssPass ? [] : ['RSS'])].join(', ')})`}`);
 
     if (JSON_PATH) {
@@ -537,6 +541,7 @@ async function main() {
         quick: QUICK,
         repetitions: REPS,
         machine: { cpus: os.cpus().length, cpuModel, totalMemBytes: os.totalmem(), node: process.version, ffmpeg: ffVersion },
+        loadAverage: { start: loadBefore, end: os.loadavg() },
         cpuAccounting: TIME_BIN ? '/usr/bin/time' : 'sh times',
         speed: { audioSeconds: SPEED_SECONDS, sampleRate: 44100, channels: 2, bitDepth: 16, tools: rows, ratios, anchorSkipped: anchor.skipped ?? null },
         memory: { audioSeconds: MEM_SECONDS, sampleRate: 48000, channels: 2, bitDepth: 16, limitBytes: RSS_LIMIT_BYTES, pass: rssPass, ...mem },
