@@ -8,18 +8,19 @@ import { analyzeFile } from './core/analysis/analyze.js';
 import { renderAnalysis } from './core/analysis/report-text.js';
 import { LatheError, isLatheError } from './core/errors.js';
 import { resolveTool } from './core/media/tools.js';
-import { renderToFile } from './core/chain/render.js';
 import { formatForPath } from './core/media/encode.js';
 import { probeFile } from './core/media/probe.js';
-import { master } from './core/delivery/master.js';
-import { FULL_MATCH, parseAmounts } from './core/matching/match.js';
-import { matchFile } from './core/matching/run.js';
 import { getProfile, listTargets, parseTargetList } from './core/delivery/targets.js';
-import { writeDemoMix } from './core/demo.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolVersion } from './core/media/spawn.js';
 import { readChainFile } from './chain-file.js';
+
+// The heavy engines (render, master, matching, the demo) load only for the commands that use them,
+// so `lathe analyze` does not pay for them at start-up.
+const renderEngine = () => import('./core/chain/render.js');
+const masterEngine = () => import('./core/delivery/master.js');
+const matchEngine = async () => ({ ...(await import('./core/matching/match.js')), ...(await import('./core/matching/run.js')) });
 
 const HELP = `lathe — the mastering studio's engine from the command line
 
@@ -138,6 +139,7 @@ async function renderCommand(args: string[]): Promise<number> {
   if (resolve(input) === out) throw new LatheError('USAGE', 'the output would overwrite the source; choose another --out', { file: input });
   const probe = await probeFile(input);
   const format = formatForPath(out, bits as 16 | 24 | 32);
+  const { renderToFile } = await renderEngine();
   const r = await renderToFile(probe, chain, out, { ...format, sampleRate: probe.sampleRate, channels: probe.channels, channelLayout: probe.channelLayout });
   console.log(`wrote ${out} (chain latency ${r.latencyFrames} frames compensated; limiter up to ${r.limiterMaxGrDb.toFixed(1)} dB of gain reduction)`);
   return 0;
@@ -171,10 +173,12 @@ async function masterCommand(args: string[]): Promise<number> {
   if (values.assistant) chain = await (await import('./assist-command.js')).assistantChainForMaster(positionals[0]!, values.profile);
   if (values.reference?.length) {
     // Tone, dynamics and width from the references; each target then sets its own loudness.
+    const { matchFile, FULL_MATCH } = await matchEngine();
     const matched = await matchFile(positionals[0]!, { references: parseReferences(values.reference), amounts: { ...FULL_MATCH, loudness: 0 }, chain, appVersion: packageVersion(), onProgress: values.json ? undefined : (m) => process.stderr.write(`  ${m}\n`) });
     for (const w of matched.plan.warnings) process.stderr.write(`lathe: warning: ${w}\n`);
     chain = matched.plan.chain;
   }
+  const { master } = await masterEngine();
   const result = await master(positionals[0]!, targets, {
     codecChecks,
     outDir: resolve(values.out),
@@ -217,7 +221,7 @@ async function demoCommand(args: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const mix = join(dir, 'demo-mix.wav');
   console.log(`synthesising a 30 s demo mix (drums, bass, chords, lead; unmastered) → ${mix}`);
-  await writeDemoMix(mix);
+  await (await import('./core/demo.js')).writeDemoMix(mix);
   console.log(`mastering it for ${DEMO_TARGETS.split(',').join(', ')} …`);
   const status = await masterCommand([mix, '--targets', DEMO_TARGETS, '--out', dir]);
   console.log(`\nopen the reports (the .report.html files above) in a browser; analyse any file with: lathe analyze ${mix}`);
@@ -265,6 +269,7 @@ async function matchCommand(args: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1 || !values.reference?.length) throw new LatheError('USAGE', 'match takes TARGET and at least one --reference REF (see lathe --help)');
+  const { matchFile, parseAmounts } = await matchEngine();
   let amounts;
   try {
     amounts = parseAmounts(values.amount);
