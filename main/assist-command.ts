@@ -1,6 +1,5 @@
 // `lathe assist`: the mastering assistant on the command line. Loaded lazily by cli.ts, so a
 // missing or broken model (or onnxruntime) never affects the other commands.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readChainFile } from './chain-file.js';
@@ -10,6 +9,7 @@ import { assistFile, assistantChainFor, rememberEdits } from './core/assistant/a
 import { releaseAssistantModel } from './core/assistant/model.js';
 import type { Proposal } from './core/assistant/propose.js';
 import type { ChainDocument } from './core/chain/document.js';
+import { writeFileAtomic } from './core/write-all.js';
 
 export { assistantChainFor };
 
@@ -20,13 +20,6 @@ export async function assistantChainForMaster(file: string, profile: string | un
   } finally {
     await releaseAssistantModel();
   }
-}
-
-function writeAtomically(file: string, text: string) {
-  const out = resolve(file);
-  const tmp = `${out}.${process.pid}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, out);
 }
 
 function printProposal(p: Proposal) {
@@ -90,7 +83,7 @@ export async function assistCommand(args: string[]): Promise<number> {
       return 0;
     }
     const chain = proposal.variations[variation];
-    if (values['chain-out']) writeAtomically(values['chain-out'], `${JSON.stringify(chain, null, 2)}\n`);
+    if (values['chain-out']) writeFileAtomic(resolve(values['chain-out']), `${JSON.stringify(chain, null, 2)}\n`);
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({

@@ -119,6 +119,12 @@ describe('lathe batch', () => {
       expect(ff.truePeakDbtp, d.file).toBeLessThanOrEqual(-1 + 0.2);
     }
     expect(statSync(plantedPath).size).toBeGreaterThan(100_000);
+    // Each report names its deliverable where it was delivered, not the work folder it was made in.
+    for (const d of result.deliverables) {
+      const report = JSON.parse(readFileSync(d.file.replace(/\.flac$/, '.report.json'), 'utf8'));
+      expect(report.deliverable.file).toBe(d.file);
+      expect(readFileSync(d.file.replace(/\.flac$/, '.report.html'), 'utf8')).not.toContain('.lathe-batch');
+    }
     // Nothing partial is left behind: no work folders, no temporary files.
     expect(readdirSync(join(out, '.lathe-batch', 'work'))).toEqual([]);
     expect(readdirSync(out).filter((f) => f.includes('partial') || f.startsWith('.lathe-export'))).toEqual([]);

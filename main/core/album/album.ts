@@ -24,8 +24,7 @@
 // files' hashes) and masters only the rest; a changed source or setting masters again only what
 // it changes. The album's own steps are always computed over all tracks. The track deliverables
 // move into OUT only when the whole album is done.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp from '#native-dsp';
@@ -41,6 +40,7 @@ import { buildCdImage, checkCdText, cueTime, cutSegment, FRAMES_PER_SECOND, norm
 import { albumConsistency, type ConsistencyReport } from './consistency.js';
 import { renderAlbumHtml } from './report-html.js';
 import { albumTrackKey, deliverTrack, findFinishedTrack, knownPreLimiterLufs, openAlbumState, rememberPreLimiterLufs, stageFinishedTrack, targetResultOf, trackWorkFolder, type FoundTrack } from './resume.js';
+import { writeFileAtomic as writeAtomic } from '../write-all.js';
 
 export type AlbumPolicy = 'anchor' | 'per-track';
 
@@ -130,12 +130,6 @@ export interface AlbumResult {
 /** Tolerance of the relative loudness the anchor policy keeps. */
 export const ALBUM_RELATIVE_TOLERANCE_LU = 0.1;
 const DEFAULT_GAP_SECONDS = 2;
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 /** The cd target as the image's tracks need it: 24-bit, undithered (the image is dithered once). */
 function cdTrackTarget(cd: DeliveryTarget): DeliveryTarget {

@@ -18,16 +18,16 @@
 // (prep/KEY.json, keyed by the source's content and the chain), so a resumed album does not run
 // finished tracks through their chains again.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { canonicalJson, chainSha256, sweepDeadWork, workOwner } from '../batch/batch.js';
 import type { ChainDocument } from '../chain/document.js';
 import { sha256File, type TargetResult } from '../delivery/master.js';
-import { renderReportHtml } from '../delivery/report-html.js';
-import type { DeliveryReport } from '../delivery/report-types.js';
 import type { DeliveryTarget, StyleProfile } from '../delivery/targets.js';
+import { writeFileAtomic as writeAtomic } from '../write-all.js';
+import { relocateReports } from '../delivery/relocate.js';
 
 export const ALBUM_STATE_DIR = '.lathe-album';
 
@@ -83,12 +83,6 @@ interface PrepRecord {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 export interface TrackKeyParts {
   inputName: string;
@@ -191,11 +185,8 @@ export async function stageFinishedTrack(state: AlbumState, key: string, work: s
   const deliverable = basename(result.file);
   const names = [deliverable, basename(result.reportJson), basename(result.reportHtml)].filter((n) => existsSync(join(work, n)));
   // The report names the deliverable where it will be, not the work folder that goes away.
-  const reportPath = join(work, basename(result.reportJson));
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as DeliveryReport;
-  report.deliverable.file = join(info.deliveredDir ?? staged, deliverable);
-  writeAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  if (names.includes(basename(result.reportHtml))) writeAtomic(join(work, basename(result.reportHtml)), renderReportHtml(report));
+  const html = basename(result.reportHtml);
+  const report = relocateReports(work, basename(result.reportJson), names.includes(html) ? html : null, join(info.deliveredDir ?? staged, deliverable));
   const files: AlbumTrackRecord['files'] = [];
   for (const n of names) files.push({ name: n, size: statSync(join(work, n)).size, sha256: n === deliverable ? report.deliverable.sha256 : await sha256File(join(work, n)), mtimeMs: 0 });
   // Files first (each rename is atomic), the record last: a crash in between leaves no record,

@@ -10,7 +10,7 @@
 // without a read-modify-write race. A deliverable counts as done only when its record exists and
 // the file it names is there with the recorded size and SHA-256; anything else is done again.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import type { ChainDocument } from '../chain/document.js';
@@ -21,6 +21,8 @@ import { isLatheError, LatheError } from '../errors.js';
 import type { ExportParams, JobResults } from '../jobs/kinds.js';
 import { checkSourceFile } from '../media/probe.js';
 import type { FromBatchWorker, ToBatchWorker } from './batch-worker.js';
+import { writeFileAtomic as writeAtomic } from '../write-all.js';
+import { relocateReports } from '../delivery/relocate.js';
 
 /** What every deliverable of a batch shares. */
 export interface BatchSettings {
@@ -153,12 +155,6 @@ export function deliverableKey(inputName: string, inputSha256: string, settings:
   return sha256(canonicalJson({ inputName, inputSha256, chain: chainSha256(settings.chain), target: targetId, profile: settings.profileId, maxLimitingDb: settings.maxLimitingDb, codecChecks: settings.codecChecks })).slice(0, 32);
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** The record of `key` when the files it names are all there, intact; null otherwise. */
 export async function verifiedRecord(outDir: string, key: string, options: { verify?: boolean } = {}): Promise<DeliverableRecord | null> {
   const path = join(recordsDir(outDir), `${key}.json`);
@@ -268,9 +264,11 @@ export async function processUnit(unit: BatchUnit, run: UnitRunner, signal: Abor
       const stem = stemFor(unit.input, d.targetId);
       const reportName = `${stem}report.json`;
       if (!made.includes(reportName)) throw new LatheError('FFMPEG_FAILED', `the ${d.targetId} deliverable was not produced`, { file: unit.input });
-      const report = JSON.parse(readFileSync(join(work, reportName), 'utf8')) as DeliveryReport;
-      const deliverableName = basename(report.deliverable.file);
+      const made0 = JSON.parse(readFileSync(join(work, reportName), 'utf8')) as DeliveryReport;
+      const deliverableName = basename(made0.deliverable.file);
       const names = [deliverableName, reportName, `${stem}report.html`].filter((n) => made.includes(n));
+      // The reports name the deliverable in the output folder, not the work folder that goes away.
+      const report = relocateReports(work, reportName, made.includes(`${stem}report.html`) ? `${stem}report.html` : null, join(outDir, deliverableName));
       const files: DeliverableRecord['files'] = [];
       for (const n of names) files.push({ path: n, size: statSync(join(work, n)).size, sha256: n === deliverableName ? report.deliverable.sha256 : await sha256File(join(work, n)) });
       // Files first (each rename is atomic), the record last: a crash in between leaves no

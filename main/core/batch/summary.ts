@@ -1,11 +1,11 @@
 // The batch summary: every deliverable with its pass/fail, as JSON (for programs), CSV (for a
 // spreadsheet) and a self-contained HTML page (for people), written atomically into the output
 // folder as batch-summary.{json,csv,html}.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { escapeHtml } from '../delivery/report-html.js';
 import type { DeliverableOutcome } from './batch.js';
+import { writeFileAtomic as writeAtomic } from '../write-all.js';
 
 export interface BatchSummary {
   schema: 'lathe.batch-summary';
@@ -75,12 +75,6 @@ ${rows}
 </tbody></table>
 </body></html>
 `;
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** Writes batch-summary.{json,csv,html} into `outDir`; returns their paths. */

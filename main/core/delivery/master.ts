@@ -6,14 +6,13 @@
 // (bounded). Every target gets its file, a SHA-256, and a report (JSON and HTML) that says what was
 // requested and what was achieved — honestly, including when a target could not be met.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import dsp, { type AnalyzerHandle, type NativeLoudness } from '#native-dsp';
 import { analyzeFile, type AnalysisResult } from '../analysis/analyze.js';
 import type { ChainDocument } from '../chain/document.js';
 import { prepareForLimiter, renderPrepared, renderToFile, type PreparedProgramme } from '../chain/render.js';
-import { partialPathFor } from '../temp-name.js';
 import { LatheError } from '../errors.js';
 import { lossyCodecArgs, type EncodeFormat } from '../media/encode.js';
 import { probeFile, type AudioProbe } from '../media/probe.js';
@@ -21,6 +20,7 @@ import { runTool, toolVersion } from '../media/spawn.js';
 import { renderReportHtml } from './report-html.js';
 import type { DeliveryReport, ReportCodecCheck, ReportIteration, ReportMeasurement, ReportPictures, ReportRule } from './report-types.js';
 import { ceilingFor, resolveIntegratedLufs, type DeliveryTarget, type StyleProfile } from './targets.js';
+import { writeFileAtomic as writeAtomic } from '../write-all.js';
 
 export interface MasterOptions {
   outDir: string;
@@ -262,18 +262,6 @@ const frameCount = (prepared: PreparedProgramme) => statSync(prepared.file).size
 const clampGain = (g: number) => Math.max(-24, Math.min(24, g));
 
 const fmt = (x: number | null, unit: string, digits = 2) => (x === null ? '—' : `${x.toFixed(digits)} ${unit}`);
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = partialPathFor(path);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    // A full or read-only destination: no partial report is left behind.
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 export async function masterForTarget(input: string, target: DeliveryTarget, options: MasterOptions, inputAnalysis: AnalysisResult, inputSha: string, prepared: PreparedProgramme): Promise<TargetResult> {
   const probe = prepared.probe;

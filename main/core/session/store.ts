@@ -1,35 +1,17 @@
 // Sessions on disk: saved atomically (a temporary file beside the destination, flushed, then
 // renamed over it, so a crash mid-save leaves the old session intact), autosaved a moment after
 // each change, and recovered when the last run did not close cleanly (its autosave is still there).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatheError } from '../errors.js';
-import { partialPathFor, sweepStalePartials } from '../temp-name.js';
-import { writeAll } from '../write-all.js';
+import { writeFileAtomic as writeAtomicShared } from '../write-all.js';
 import { parseSession, SessionError, type SessionDocument } from './document.js';
 
 export const SESSION_EXTENSION = '.lathe';
 
-/** Writes `data` to `path` through a temporary file and a rename. */
+/** Writes `data` to `path` atomically, sweeping what interrupted saves left beside it. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = partialPathFor(path);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  sweepStalePartials(path);
+  writeAtomicShared(path, data, { sweep: true });
 }
 
 export function saveSession(path: string, doc: SessionDocument): SessionDocument {
