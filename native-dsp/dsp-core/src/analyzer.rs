@@ -557,49 +557,44 @@ pub fn deinterleave_f32le(bytes: &[u8], planes: &mut [Vec<f32>]) {
 
 /// Appends interleaved f32le frames to per-channel planes.
 pub fn deinterleave_f32le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
-    let channels = planes.len();
-    let frame_bytes = 4 * channels;
-    let frames = bytes.len() / frame_bytes;
-    let sample = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    if channels == 2 {
-        // Both planes grow first, then one pass writes them through slices, which the compiler
-        // turns into SIMD shuffles (no per-sample capacity check as with `push`).
-        let (left, right) = planes.split_at_mut(1);
-        let (l, r) = (&mut left[0], &mut right[0]);
-        let (l0, r0) = (l.len(), r.len());
-        l.resize(l0 + frames, 0.0);
-        r.resize(r0 + frames, 0.0);
-        for ((frame, a), b) in bytes.chunks_exact(8).zip(&mut l[l0..]).zip(&mut r[r0..]) {
-            *a = sample(&frame[..4]);
-            *b = sample(&frame[4..]);
-        }
-        return;
-    }
-    for (c, plane) in planes.iter_mut().enumerate() {
-        let start = plane.len();
-        plane.resize(start + frames, 0.0);
-        for (frame, out) in bytes.chunks_exact(frame_bytes).zip(&mut plane[start..]) {
-            *out = sample(&frame[4 * c..4 * c + 4]);
-        }
-    }
+    deinterleave_append::<4>(bytes, planes, |b| {
+        f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    });
 }
 
 /// Appends interleaved s16le frames to per-channel planes, as floats (x / 32768, exact).
 pub fn deinterleave_s16le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
     const SCALE: f32 = 1.0 / 32_768.0;
+    deinterleave_append::<2>(bytes, planes, |b| {
+        i16::from_le_bytes([b[0], b[1]]) as f32 * SCALE
+    });
+}
+
+/// Appends interleaved frames of `W`-byte samples (decoded by `sample`) to per-channel planes.
+/// The planes grow first, then one pass writes them through slices, which the compiler turns
+/// into SIMD shuffles for the stereo case (no per-sample capacity check as with `push`).
+#[inline(always)]
+fn deinterleave_append<const W: usize>(
+    bytes: &[u8],
+    planes: &mut [Vec<f32>],
+    sample: impl Fn(&[u8]) -> f32,
+) {
     let channels = planes.len();
-    let frame_bytes = 2 * channels;
+    let frame_bytes = W * channels;
     let frames = bytes.len() / frame_bytes;
-    let sample = |b: &[u8]| i16::from_le_bytes([b[0], b[1]]) as f32 * SCALE;
     if channels == 2 {
         let (left, right) = planes.split_at_mut(1);
         let (l, r) = (&mut left[0], &mut right[0]);
         let (l0, r0) = (l.len(), r.len());
         l.resize(l0 + frames, 0.0);
         r.resize(r0 + frames, 0.0);
-        for ((frame, a), b) in bytes.chunks_exact(4).zip(&mut l[l0..]).zip(&mut r[r0..]) {
-            *a = sample(&frame[..2]);
-            *b = sample(&frame[2..]);
+        for ((frame, a), b) in bytes
+            .chunks_exact(2 * W)
+            .zip(&mut l[l0..])
+            .zip(&mut r[r0..])
+        {
+            *a = sample(&frame[..W]);
+            *b = sample(&frame[W..]);
         }
         return;
     }
@@ -607,7 +602,7 @@ pub fn deinterleave_s16le_append(bytes: &[u8], planes: &mut [Vec<f32>]) {
         let start = plane.len();
         plane.resize(start + frames, 0.0);
         for (frame, out) in bytes.chunks_exact(frame_bytes).zip(&mut plane[start..]) {
-            *out = sample(&frame[2 * c..2 * c + 2]);
+            *out = sample(&frame[W * c..W * c + W]);
         }
     }
 }
