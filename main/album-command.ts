@@ -20,6 +20,7 @@ import { ChainError, validateChain, type ChainDocument } from './core/chain/docu
 import { getProfile, parseTargetList } from './core/delivery/targets.js';
 import { LatheError } from './core/errors.js';
 import { readChainFile } from './chain-file.js';
+import { parseReferences } from './references-arg.js';
 
 
 const str = (v: unknown, where: string, list: string): string | undefined => {
@@ -79,16 +80,6 @@ export function readAlbumList(list: string): AlbumDocument {
   const gap = num(d.gapSeconds, 'gapSeconds', list);
   if (gap !== undefined) album.gapSeconds = gap;
   return album;
-}
-
-/** `REF` or `REF:WEIGHT` (a weight is a positive number after the last colon). */
-function parseReferences(list: string[]): { file: string; weight: number }[] {
-  return list.map((item) => {
-    const m = item.match(/^(.*):(\d+(?:\.\d+)?)$/);
-    const weight = m ? Number(m[2]) : 1;
-    if (!(weight > 0)) throw new LatheError('USAGE', `--reference ${item}: the weight must be a positive number`);
-    return { file: m ? m[1]! : item, weight };
-  });
 }
 
 export async function albumCommand(args: string[], appVersion: string): Promise<number> {

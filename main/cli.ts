@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolVersion } from './core/media/spawn.js';
 import { readChainFile } from './chain-file.js';
+import { parseReferences } from './references-arg.js';
 
 // The heavy engines (render, master, matching, the demo) load only for the commands that use them,
 // so `lathe analyze` does not pay for them at start-up.
@@ -241,16 +242,6 @@ function targetsCommand(args: string[]): number {
     console.log(`${t.id.padEnd(13)} ${lufs.padEnd(22)} ${`${t.truePeakCeilingDbtp} dBTP`.padEnd(10)} ${t.deliverable.container}${t.bitDepth ? ` ${t.bitDepth}-bit` : ''}${t.sampleRateHz ? ` ${t.sampleRateHz / 1000} kHz` : ''}${checks ? `; checks ${checks}` : ''}`);
   }
   return 0;
-}
-
-/** `REF` or `REF:WEIGHT` (a weight is a positive number after the last colon). */
-function parseReferences(list: string[]): { file: string; weight: number }[] {
-  return list.map((item) => {
-    const m = item.match(/^(.*):(\d+(?:\.\d+)?)$/);
-    const weight = m ? Number(m[2]) : 1;
-    if (!(weight > 0)) throw new LatheError('USAGE', `--reference ${item}: the weight must be a positive number`);
-    return { file: m ? m[1]! : item, weight };
-  });
 }
 
 async function matchCommand(args: string[]): Promise<number> {
