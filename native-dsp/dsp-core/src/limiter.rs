@@ -1416,6 +1416,51 @@ impl PeakDetector {
     }
 }
 
+/// Stage 1's lengths and time constants scaled to a model grid of `step` frames per point (see
+/// [`model_stage_one_streaming`]).
+struct StageOneModel {
+    /// The S-curve's two moving averages, in grid points.
+    boxes: [usize; 2],
+    /// The plateau's hold, in grid points.
+    hold_len: usize,
+    /// The gain of the input point at k is decided when the detector is `delay` points further.
+    delay: usize,
+    input_gain: f64,
+    target: f64,
+    release: Release,
+}
+
+impl StageOneModel {
+    fn new(params: &LimiterParams, sample_rate: f64, step: usize) -> Result<Self, DspError> {
+        validate(params)?;
+        check_format(sample_rate, 1)?;
+        let step = step.max(1);
+        let fs = sample_rate / step as f64;
+        let grid = |frames: usize| ((frames as f64 / step as f64).round() as usize).max(1);
+        let lookahead = ((params.lookahead_ms * 1e-3 * sample_rate).round() as usize).max(2);
+        let second = lookahead / 2;
+        let coef = |ms: f64| (-1.0 / (ms * 1e-3 * fs)).exp();
+        let mut release = Release::new();
+        if params.auto_release {
+            release.fast_release = coef(params.release_ms * AUTO_FAST_FACTOR);
+            release.slow_attack = coef(params.release_ms * AUTO_SLOW_FACTOR);
+            release.slow_release = coef(params.release_ms * AUTO_SLOW_FACTOR);
+        } else {
+            release.fast_release = coef(params.release_ms);
+            release.slow_attack = 1.0;
+            release.slow_release = 0.0;
+        }
+        Ok(Self {
+            boxes: [grid(lookahead + 1 - second), grid(second)],
+            hold_len: grid(lookahead + 2 * KERNEL_HALF),
+            delay: grid(lookahead + 2 * KERNEL_HALF - 1),
+            input_gain: 10f64.powf(params.input_gain_db / 20.0),
+            target: 10f64.powf((params.ceiling_dbtp - MAIN_MARGIN_DB) / 20.0),
+            release,
+        })
+    }
+}
+
 /// Stage 1's gain, modelled on a coarser grid for searching the input gain: `peaks[k]` is the
 /// largest detector peak (at unity gain, [`PeakDetector`]) of frames `k·step..(k + 1)·step`,
 /// and `gains[k]` receives the gain stage 1 applies to those frames of the input at the
@@ -1423,6 +1468,8 @@ impl PeakDetector {
 /// as in the limiter with their lengths and time constants scaled to the grid; the guard is
 /// left out (it acts seldom and by hundredths of a dB). The gains line up with the input the
 /// peaks came from (the limiter's latency is taken out). Returns the largest reduction in dB.
+/// Kept as the reference that `model_stage_one_streaming` must match bit for bit.
+#[cfg(test)]
 pub fn model_stage_one(
     params: &LimiterParams,
     sample_rate: f64,
@@ -1430,30 +1477,14 @@ pub fn model_stage_one(
     peaks: &[f32],
     gains: &mut Vec<f64>,
 ) -> Result<f64, DspError> {
-    validate(params)?;
-    check_format(sample_rate, 1)?;
-    let step = step.max(1);
-    let fs = sample_rate / step as f64;
-    let grid = |frames: usize| ((frames as f64 / step as f64).round() as usize).max(1);
-    let lookahead = ((params.lookahead_ms * 1e-3 * sample_rate).round() as usize).max(2);
-    let second = lookahead / 2;
-    let boxes = [grid(lookahead + 1 - second), grid(second)];
-    let hold_len = grid(lookahead + 2 * KERNEL_HALF);
-    // The gain of the input frame at k is decided when the detector is `delay` frames further.
-    let delay = grid(lookahead + 2 * KERNEL_HALF - 1);
-    let input_gain = 10f64.powf(params.input_gain_db / 20.0);
-    let target = 10f64.powf((params.ceiling_dbtp - MAIN_MARGIN_DB) / 20.0);
-    let coef = |ms: f64| (-1.0 / (ms * 1e-3 * fs)).exp();
-    let mut release = Release::new();
-    if params.auto_release {
-        release.fast_release = coef(params.release_ms * AUTO_FAST_FACTOR);
-        release.slow_attack = coef(params.release_ms * AUTO_SLOW_FACTOR);
-        release.slow_release = coef(params.release_ms * AUTO_SLOW_FACTOR);
-    } else {
-        release.fast_release = coef(params.release_ms);
-        release.slow_attack = 1.0;
-        release.slow_release = 0.0;
-    }
+    let StageOneModel {
+        boxes,
+        hold_len,
+        delay,
+        input_gain,
+        target,
+        mut release,
+    } = StageOneModel::new(params, sample_rate, step)?;
     let total = peaks.len() + delay;
     let mut plateau: Vec<f64> = (0..total)
         .map(|k| {
@@ -1514,29 +1545,14 @@ pub fn model_stage_one_streaming(
     peak: impl Fn(usize) -> f32,
     mut visit: impl FnMut(&[f64]),
 ) -> Result<f64, DspError> {
-    validate(params)?;
-    check_format(sample_rate, 1)?;
-    let step = step.max(1);
-    let fs = sample_rate / step as f64;
-    let grid = |frames: usize| ((frames as f64 / step as f64).round() as usize).max(1);
-    let lookahead = ((params.lookahead_ms * 1e-3 * sample_rate).round() as usize).max(2);
-    let second = lookahead / 2;
-    let boxes = [grid(lookahead + 1 - second), grid(second)];
-    let hold_len = grid(lookahead + 2 * KERNEL_HALF);
-    let delay = grid(lookahead + 2 * KERNEL_HALF - 1);
-    let input_gain = 10f64.powf(params.input_gain_db / 20.0);
-    let target = 10f64.powf((params.ceiling_dbtp - MAIN_MARGIN_DB) / 20.0);
-    let coef = |ms: f64| (-1.0 / (ms * 1e-3 * fs)).exp();
-    let mut release = Release::new();
-    if params.auto_release {
-        release.fast_release = coef(params.release_ms * AUTO_FAST_FACTOR);
-        release.slow_attack = coef(params.release_ms * AUTO_SLOW_FACTOR);
-        release.slow_release = coef(params.release_ms * AUTO_SLOW_FACTOR);
-    } else {
-        release.fast_release = coef(params.release_ms);
-        release.slow_attack = 1.0;
-        release.slow_release = 0.0;
-    }
+    let StageOneModel {
+        boxes,
+        hold_len,
+        delay,
+        input_gain,
+        target,
+        mut release,
+    } = StageOneModel::new(params, sample_rate, step)?;
     let total = len + delay;
     let mut running_min = RunningMin::new(hold_len);
     // The two moving averages, their rings and sums carried from piece to piece.

@@ -6,7 +6,7 @@
 //! trial costs a full pass each; instead, one pass over the limiter's input keeps, on a grid of
 //! `step` frames (about 0.2 ms), the largest detector peak ([`PeakDetector`], linear in the input
 //! gain) and the K-weighted, channel-weighted energy. For a trial gain, stage 1 of the limiter is
-//! modelled on that grid ([`model_stage_one`]) and the gated integrated loudness (BS.1770: 400 ms
+//! modelled on that grid ([`model_stage_one_streaming`]) and the gated integrated loudness (BS.1770: 400 ms
 //! blocks every 100 ms, −70 LUFS and −10 LU gates) is taken from the energies scaled by the
 //! squared gains. The model is an estimate — K-weighting does not commute exactly with a changing
 //! gain, and the guard is left out — so the caller renders the chosen gain for real, measures it,
@@ -18,6 +18,7 @@
 
 use crate::biquad::BiquadCoefs;
 use crate::error::{check_format, check_planes, DspError};
+#[cfg(test)]
 #[cfg(test)]
 use crate::limiter::model_stage_one;
 use crate::limiter::{model_stage_one_streaming, LimiterParams, PeakDetector};
