@@ -35,7 +35,7 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from train import RANGES, SEED, Z_CLIP, INPUT_NOISE, DROPOUT, WEIGHT_DECAY, fit_ridge, nll, seed_all  # noqa: E402
+from train import RANGES, SEED, Z_CLIP, INPUT_NOISE, DROPOUT, WEIGHT_DECAY, fit_ridge, seed_all, train_nn  # noqa: E402
 
 N_EQ = 5
 SCORED = slice(2, 30)
@@ -66,39 +66,6 @@ class SpectroCNN(nn.Module):
         h = torch.cat([h.mean(3).flatten(1), h.std(3).flatten(1), z], dim=1)
         h = self.head(h)
         return self.mean(h), self.logvar(h)
-
-
-def train_spectro(model, tr, va, epochs, lr, log):
-    (str_, ztr, ytr), (sva, zva, yva) = tr, va
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    g = torch.Generator().manual_seed(SEED)
-    # One epoch of mean-only warm-up; every later epoch may be kept (the networks overfit early).
-    best, best_state, batch, warmup = float("inf"), None, 64, 1
-    for ep in range(epochs):
-        model.train()
-        perm = torch.randperm(len(ztr), generator=g)
-        for i in range(0, len(ztr), batch):
-            idx = perm[i : i + batch]
-            s, z = str_[idx], ztr[idx]
-            s = s + INPUT_NOISE * torch.randn(s.shape, generator=g)
-            z = z + INPUT_NOISE * torch.randn(z.shape, generator=g)
-            m, lv = model(s, z)
-            loss = ((m - ytr[idx]) ** 2).mean() if ep < warmup else nll(m, lv, ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
-        model.eval()
-        with torch.no_grad():
-            m, _ = model(sva, zva)
-            score = ((m - yva).abs().mean(0) / 4.0).mean().item()
-        log(f"    epoch {ep:3d} validation normalised MAE {score:.4f}")
-        if ep >= warmup and score < best:
-            best, best_state = score, {k: t.clone() for k, t in model.state_dict().items()}
-    model.load_state_dict(best_state)
-    model.eval()
-    return model
 
 
 def main():
@@ -142,7 +109,9 @@ def main():
         preds["ridge"] = {k: ridge(T(z[m]))[0].numpy() for k, m in (("val", va), ("test", te))}
     log("spectro-cnn")
     seed_all(SEED)
-    model = train_spectro(SpectroCNN(layout["rows"], z.shape[1], n.shape[1], args.channels), (T(s[tr]), T(z[tr]), T(n[tr])), (T(s[va]), T(z[va]), T(n[va])), args.epochs, args.lr, log)
+    # One epoch of mean-only warm-up; every later epoch may be kept (the networks overfit early).
+    model = SpectroCNN(layout["rows"], z.shape[1], n.shape[1], args.channels)
+    model = train_nn(model, (T(s[tr]), T(z[tr])), T(n[tr]), (T(s[va]), T(z[va])), T(n[va]), args.epochs, args.lr, WEIGHT_DECAY, 1, log, noise=INPUT_NOISE, batch=64)
     with torch.no_grad():
         out = {k: model(T(s[m]), T(z[m])) for k, m in (("val", va), ("test", te))}
     preds["spectro-cnn"] = {k: v[0].numpy() for k, v in out.items()}

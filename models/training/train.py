@@ -151,20 +151,28 @@ def norm_mae(m, y, y_scale):
     return ((m - y).abs().mean(0) / 4.0).mean().item()
 
 
-def train_nn(model, ztr, ytr, zva, yva, epochs, lr, wd, warmup, log, noise=0.0):
+def as_inputs(x):
+    """A model's inputs as a tuple (one tensor, or several for a model with several inputs)."""
+    return x if isinstance(x, tuple) else (x,)
+
+
+def train_nn(model, ztr, ytr, zva, yva, epochs, lr, wd, warmup, log, noise=0.0, batch=128):
+    """Trains `model` (inputs `ztr`: a tensor, or a tuple for several inputs) with the Gaussian NLL
+    after `warmup` mean-only epochs; keeps the epoch with the best validation normalised MAE."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     g = torch.Generator().manual_seed(SEED)
-    best, best_state, batch = (float("inf"), float("inf")), None, 128
+    ztr, zva = as_inputs(ztr), as_inputs(zva)
+    best, best_state = (float("inf"), float("inf")), None
     for ep in range(epochs):
         model.train()
-        perm = torch.randperm(len(ztr), generator=g)
-        for i in range(0, len(ztr), batch):
+        perm = torch.randperm(len(ztr[0]), generator=g)
+        for i in range(0, len(ztr[0]), batch):
             idx = perm[i : i + batch]
-            x = ztr[idx]
+            xs = tuple(t[idx] for t in ztr)
             if noise > 0:
-                x = x + noise * torch.randn(x.shape, generator=g)
-            m, lv = model(x)
+                xs = tuple(x + noise * torch.randn(x.shape, generator=g) for x in xs)
+            m, lv = model(*xs)
             # A short mean-only warm-up keeps the variance head from explaining everything away early.
             loss = ((m - ytr[idx]) ** 2).mean() if ep < warmup else nll(m, lv, ytr[idx])
             opt.zero_grad()
@@ -173,7 +181,7 @@ def train_nn(model, ztr, ytr, zva, yva, epochs, lr, wd, warmup, log, noise=0.0):
         sched.step()
         model.eval()
         with torch.no_grad():
-            m, lv = model(zva)
+            m, lv = model(*zva)
             v = nll(m, lv, yva).item() if ep >= warmup else ((m - yva) ** 2).mean().item()
             # The kept epoch is the one with the best validation normalised MAE (the shipped
             # metric); the variances are recalibrated on validation afterwards anyway.
